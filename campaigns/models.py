@@ -1,0 +1,454 @@
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+from djmoney.money import Money
+
+from campaigns.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, to_cents
+
+
+def money_field(**kwargs) -> MoneyField:
+    kwargs.setdefault("max_digits", 12)
+    kwargs.setdefault("decimal_places", 2)
+    return MoneyField(
+        default_currency=DEFAULT_CURRENCY, currency_choices=CURRENCY_CHOICES, **kwargs
+    )
+
+
+# ---------------------------------------------------------------------------
+# The covering rule (PRODUCT.md, "Covering the lines"), as one pure function.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineCoverage:
+    target: Decimal
+    covered: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.target - self.covered
+
+    @property
+    def is_done(self) -> bool:
+        return self.covered >= self.target
+
+
+@dataclass(frozen=True)
+class Coverage:
+    lines: list[LineCoverage]
+    over_goal: Decimal
+
+
+def cover_lines(
+    targets: list[Decimal], earmarked: list[Decimal], unearmarked: Decimal
+) -> Coverage:
+    """Spread effective amounts over budget lines.
+
+    `targets` and `earmarked` are per line, in the organizer's order; `earmarked`
+    is the sum of the effective amounts of the pledges earmarked to that line, and
+    `unearmarked` the sum of the others. An earmarked amount counts toward its line
+    up to the line's target; what overflows joins the unearmarked amount, which
+    fills the lines in order, each full before the next. What is left is over the
+    goal.
+    """
+    direct = [min(e, t) for t, e in zip(targets, earmarked, strict=True)]
+    pool = unearmarked + sum(
+        (e - d for e, d in zip(earmarked, direct, strict=True)), Decimal(0)
+    )
+    lines = []
+    for target, covered in zip(targets, direct, strict=True):
+        top_up = min(target - covered, pool)
+        pool -= top_up
+        lines.append(LineCoverage(target=target, covered=covered + top_up))
+    return Coverage(lines=lines, over_goal=pool)
+
+
+# ---------------------------------------------------------------------------
+
+
+class CampaignQuerySet(models.QuerySet):
+    def published(self) -> CampaignQuerySet:
+        return self.filter(published=True)
+
+    def open_first(self) -> CampaignQuerySet:
+        """Open campaigns first (soonest deadline first), then closed ones."""
+        now = timezone.now()
+        still_open = Q(closed_at__isnull=True) & (
+            Q(deadline__isnull=True) | Q(deadline__gt=now)
+        )
+        return self.annotate(
+            is_open=models.Case(
+                models.When(still_open, then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        ).order_by("-is_open", F("deadline").asc(nulls_last=True), "-created_at")
+
+    def past_deadline_not_closed(self, now: datetime | None = None) -> CampaignQuerySet:
+        now = now or timezone.now()
+        return self.filter(closed_at__isnull=True, deadline__lte=now)
+
+
+class Campaign(models.Model):
+    class ClosedReason(models.TextChoices):
+        GOAL = "goal", _("The goal was reached")
+        DEADLINE = "deadline", _("The deadline passed")
+        MANUAL = "manual", _("Closed by hand")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        GOAL_REACHED = "goal_reached", _("Goal reached")
+        CLOSED = "closed", _("Closed")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("slug"), max_length=100, unique=True, help_text=_("The campaign's address.")
+    )
+    beneficiary_name = models.CharField(
+        _("beneficiary's public name"),
+        max_length=100,
+        help_text=_("As it may be shown publicly: a first name and initial, or a pseudonym."),
+    )
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    summary = models.CharField(
+        _("summary"),
+        max_length=300,
+        help_text=_("One or two sentences for lists and link previews."),
+    )
+    story = models.TextField(_("story"), blank=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY
+    )
+    deadline = models.DateTimeField(
+        _("deadline"),
+        null=True,
+        blank=True,
+        help_text=_("At this instant the campaign stops accepting pledges."),
+    )
+    stop_at_goal = models.BooleanField(
+        _("stop at goal"),
+        default=True,
+        help_text=_("Refuse pledges once the goal is reached, and close when it is collected."),
+    )
+    published = models.BooleanField(_("published"), default=False)
+    noindex = models.BooleanField(
+        _("hide from search engines"),
+        default=False,
+        help_text=_("Ask search engines not to index this campaign's pages."),
+    )
+    pledge_expiry_days = models.PositiveSmallIntegerField(
+        _("pledge expiry (days)"),
+        default=14,
+        help_text=_("Pending pledges older than this are cancelled as expired."),
+    )
+    max_pledge = models.DecimalField(
+        _("largest pledge"), max_digits=12, decimal_places=2, default=Decimal("10000")
+    )
+
+    # Payment instructions shown to donors after they pledge.
+    account_holder = models.CharField(_("account holder"), max_length=140, blank=True)
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=140, blank=True)
+    payment_other = models.TextField(
+        _("other ways to give"),
+        blank=True,
+        help_text=_("Another account, cash at a meeting…"),
+    )
+
+    # Totals, kept by donations in the same transaction as every pledge change,
+    # under a lock on this row. Collected = received amounts; promised = pending.
+    collected = money_field(default=Decimal("0"))
+    promised = money_field(default=Decimal("0"))
+    supporters = models.PositiveIntegerField(default=0)
+    # Bumped with every change that shows on public pages; part of cache keys.
+    version = models.PositiveBigIntegerField(default=1)
+
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(
+        max_length=10, choices=ClosedReason.choices, blank=True
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(collected__gte=0) & Q(promised__gte=0),
+                name="campaign_totals_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(collected_currency=F("currency"))
+                & Q(promised_currency=F("currency")),
+                name="campaign_totals_in_its_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_pledge__gt=0), name="campaign_max_pledge_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(pledge_expiry_days__gte=1),
+                name="campaign_expiry_at_least_a_day",
+            ),
+            models.CheckConstraint(
+                condition=(Q(closed_at__isnull=True) & Q(closed_reason=""))
+                | (Q(closed_at__isnull=False) & ~Q(closed_reason="")),
+                name="campaign_closed_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:detail", args=[self.slug])
+
+    def save(self, *args, **kwargs) -> None:
+        # Totals always carry the campaign's currency (a constraint checks it too).
+        self.collected = Money(self.collected.amount, self.currency)
+        self.promised = Money(self.promised.amount, self.currency)
+        super().save(*args, **kwargs)
+
+    # Money -----------------------------------------------------------------
+
+    def money(self, amount) -> Money:
+        return Money(to_cents(amount), self.currency)
+
+    @property
+    def goal(self) -> Money:
+        """The sum of the budget lines' targets (uses prefetched lines if any)."""
+        return self.money(sum((line.target.amount for line in self.lines.all()), Decimal(0)))
+
+    @property
+    def raised(self) -> Money:
+        return self.money(self.collected.amount + self.promised.amount)
+
+    def coverage(self) -> Coverage:
+        lines = list(self.lines.all())
+        earmarked = [to_cents(line.earmarked.amount) for line in lines]
+        unearmarked = self.raised.amount - sum(earmarked, Decimal(0))
+        return cover_lines([line.target.amount for line in lines], earmarked, unearmarked)
+
+    def percent_raised(self) -> int:
+        """Whole percent of the goal raised, floored: 99.9 % never shows as 100 %."""
+        goal = self.goal.amount
+        if goal <= 0:
+            return 0
+        return math.floor(self.raised.amount * 100 / goal)
+
+    def percent_collected(self) -> int:
+        goal = self.goal.amount
+        if goal <= 0:
+            return 0
+        return math.floor(self.collected.amount * 100 / goal)
+
+    # State -----------------------------------------------------------------
+
+    def deadline_passed(self, now: datetime | None = None) -> bool:
+        return self.deadline is not None and (now or timezone.now()) >= self.deadline
+
+    def is_closed(self, now: datetime | None = None) -> bool:
+        """Closed by record, or past the deadline whether or not a job recorded it."""
+        return self.closed_at is not None or self.deadline_passed(now)
+
+    def effective_closed_reason(self, now: datetime | None = None) -> str:
+        if self.closed_at is not None:
+            return self.closed_reason
+        if self.deadline_passed(now):
+            return self.ClosedReason.DEADLINE
+        return ""
+
+    def goal_reached(self) -> bool:
+        goal = self.goal.amount
+        return goal > 0 and self.raised.amount >= goal
+
+    def is_accepting_pledges(self, now: datetime | None = None) -> bool:
+        """PRODUCT.md, "Accepting pledges". Reads the lines (prefetch them)."""
+        if not self.published or self.is_closed(now):
+            return False
+        if self.goal.amount <= 0:
+            return False
+        return not (self.stop_at_goal and self.goal_reached())
+
+    def state(self, now: datetime | None = None) -> str:
+        if self.is_closed(now):
+            return self.State.CLOSED
+        if self.stop_at_goal and self.goal_reached():
+            return self.State.GOAL_REACHED
+        return self.State.OPEN
+
+    def time_left(self, now: datetime | None = None):
+        if self.deadline is None:
+            return None
+        return max(self.deadline - (now or timezone.now()), timezone.timedelta(0))
+
+
+class BudgetLine(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="lines")
+    label = models.CharField(_("label"), max_length=120)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    target = money_field(verbose_name=_("target"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    # Sum of the effective amounts of the pledges earmarked to this line, kept by
+    # donations under the campaign's row lock.
+    earmarked = money_field(default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target__gt=0), name="line_target_positive"),
+            models.CheckConstraint(
+                condition=Q(earmarked__gte=0), name="line_earmarked_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(earmarked_currency=F("target_currency")),
+                name="line_one_currency",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "label"], name="line_label_unique_per_campaign"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args, **kwargs) -> None:
+        currency = self.campaign.currency
+        self.target = Money(self.target.amount, currency)
+        self.earmarked = Money(self.earmarked.amount, currency)
+        super().save(*args, **kwargs)
+
+
+def photo_upload_to(instance: Photo, filename: str) -> str:
+    # The photo pipeline gives every file a random name; keep only that.
+    return f"photos/{filename}"
+
+
+class Photo(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(
+        _("image"), upload_to=photo_upload_to, width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    # Smaller copies for srcset: [{"width": 480, "height": 320, "name": "photos/…"}].
+    variants = models.JSONField(default=list, editable=False)
+    alt_text = models.CharField(
+        _("alt text"),
+        max_length=250,
+        help_text=_("What the photo shows, for people who cannot see it."),
+    )
+    is_cover = models.BooleanField(_("cover photo"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=Q(is_cover=True),
+                name="one_cover_photo_per_campaign",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.alt_text
+
+
+class TeamMember(models.Model):
+    """A staff user's role in one campaign's team."""
+
+    class Role(models.TextChoices):
+        ORGANIZER = "organizer", _("Organizer")
+        VOLUNTEER = "volunteer", _("Volunteer")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teams"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "user"], name="one_role_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class Activity(models.Model):
+    """The record of who changed what and when. Never edited, never deleted.
+
+    It names pledges by reference code only and holds no donor's name, email or
+    message, so purging donor data leaves it whole.
+    """
+
+    class Action(models.TextChoices):
+        PLEDGE_RECEIVED = "pledge_received", _("Pledge received")
+        PLEDGE_CANCELLED = "pledge_cancelled", _("Pledge cancelled")
+        PLEDGES_EXPIRED = "pledges_expired", _("Pledges expired")
+        GIFT_RECORDED = "gift_recorded", _("Gift recorded")
+        MESSAGE_HIDDEN = "message_hidden", _("Message hidden or shown")
+        CLOSED = "closed", _("Collection closed")
+        REOPENED = "reopened", _("Collection reopened")
+        PUBLISHED = "published", _("Published or unpublished")
+        EDITED = "edited", _("Campaign edited")
+        BUDGET_EDITED = "budget_edited", _("Budget edited")
+        TEAM_CHANGED = "team_changed", _("Team changed")
+        DONOR_DATA_PURGED = "donor_data_purged", _("Donor data purged")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="activities"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reference = models.CharField(max_length=8, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activity")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.reference}".strip()

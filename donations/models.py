@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from campaigns.models import BudgetLine, Campaign, money_field
+
+# No 0/O, 1/I/L: a reference is read out on the phone and typed into a bank form.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 8
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def normalize_reference(text: str) -> str:
+    """What a donor or volunteer typed, as stored: upper case, no spaces or dashes."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def new_access_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class PledgeQuerySet(models.QuerySet):
+    def not_cancelled(self) -> PledgeQuerySet:
+        return self.exclude(status=Pledge.Status.CANCELLED)
+
+
+class Pledge(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RECEIVED = "received", _("Received")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Kind(models.TextChoices):
+        PLEDGE = "pledge", _("Pledge")
+        GIFT = "gift", _("Gift received directly")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="pledges")
+    # PROTECT: a budget line that has pledges earmarked to it cannot be deleted.
+    line = models.ForeignKey(
+        BudgetLine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pledges",
+        verbose_name=_("budget line"),
+    )
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.PLEDGE)
+    amount = money_field(verbose_name=_("amount"))
+    status = models.CharField(
+        _("status"), max_length=9, choices=Status.choices, default=Status.PENDING
+    )
+    received_amount = money_field(verbose_name=_("amount received"), null=True, blank=True)
+
+    reference = models.CharField(
+        _("reference code"), max_length=REFERENCE_LENGTH, unique=True, default=new_reference
+    )
+    # The thank-you page's unguessable address.
+    access_key = models.CharField(max_length=32, unique=True, default=new_access_key)
+    # The one-time token of the form that created it: posting it again finds this.
+    submission_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+
+    donor_name = models.CharField(_("name"), max_length=80, blank=True)
+    is_anonymous = models.BooleanField(_("stay anonymous"), default=False)
+    show_amount = models.BooleanField(_("show my amount"), default=False)
+    email = models.EmailField(_("email"), blank=True)
+    message = models.TextField(_("message"), max_length=500, blank=True)
+    message_hidden = models.BooleanField(_("message hidden"), default=False)
+    language = models.CharField(max_length=10, blank=True)
+    note = models.TextField(_("note"), blank=True, help_text=_("For the team only."))
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    objects = PledgeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["campaign", "-created_at"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "received", "cancelled"]),
+                name="pledge_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="received")
+                | (Q(received_amount__isnull=False) & Q(received_amount__gt=0)),
+                name="pledge_received_has_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(received_amount__isnull=True)
+                | Q(received_amount_currency=F("amount_currency")),
+                name="pledge_one_currency",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="pledge_cancelled_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("donations:thanks", args=[self.access_key])
+
+    @property
+    def effective_amount(self) -> Money:
+        """PRODUCT.md: received amount once received, pledged while pending, else 0."""
+        if self.status == self.Status.RECEIVED:
+            return self.received_amount
+        if self.status == self.Status.PENDING:
+            return self.amount
+        return Money(Decimal("0.00"), self.amount.currency)
+
+    @property
+    def public_name(self) -> str:
+        if self.is_anonymous or not self.donor_name:
+            return str(_("Anonymous"))
+        return self.donor_name
