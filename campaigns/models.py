@@ -118,7 +118,9 @@ class Campaign(models.Model):
     beneficiary_name = models.CharField(
         _("beneficiary's public name"),
         max_length=100,
-        help_text=_("As it may be shown publicly: a first name and initial, or a pseudonym."),
+        help_text=_(
+            "As it may be shown publicly: a first name and initial, or a pseudonym."
+        ),
     )
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=100, blank=True)
@@ -140,7 +142,9 @@ class Campaign(models.Model):
     stop_at_goal = models.BooleanField(
         _("stop at goal"),
         default=True,
-        help_text=_("Refuse pledges once the goal is reached, and close when it is collected."),
+        help_text=_(
+            "Refuse pledges once the goal is reached, and close when it is collected."
+        ),
     )
     published = models.BooleanField(_("published"), default=False)
     noindex = models.BooleanField(
@@ -223,14 +227,14 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self) -> str:
-        return reverse("campaigns:detail", args=[self.slug])
-
     def save(self, *args, **kwargs) -> None:
         # Totals always carry the campaign's currency (a constraint checks it too).
         self.collected = Money(self.collected.amount, self.currency)
         self.promised = Money(self.promised.amount, self.currency)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:detail", args=[self.slug])
 
     # Money -----------------------------------------------------------------
 
@@ -240,7 +244,9 @@ class Campaign(models.Model):
     @property
     def goal(self) -> Money:
         """The sum of the budget lines' targets (uses prefetched lines if any)."""
-        return self.money(sum((line.target.amount for line in self.lines.all()), Decimal(0)))
+        return self.money(
+            sum((line.target.amount for line in self.lines.all()), Decimal(0))
+        )
 
     @property
     def raised(self) -> Money:
@@ -250,7 +256,9 @@ class Campaign(models.Model):
         lines = list(self.lines.all())
         earmarked = [to_cents(line.earmarked.amount) for line in lines]
         unearmarked = self.raised.amount - sum(earmarked, Decimal(0))
-        return cover_lines([line.target.amount for line in lines], earmarked, unearmarked)
+        return cover_lines(
+            [line.target.amount for line in lines], earmarked, unearmarked
+        )
 
     def percent_raised(self) -> int:
         """Whole percent of the goal raised, floored: 99.9 % never shows as 100 %."""
@@ -307,7 +315,9 @@ class Campaign(models.Model):
 
 
 class BudgetLine(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="lines")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="lines"
+    )
     label = models.CharField(_("label"), max_length=120)
     note = models.CharField(_("note"), max_length=300, blank=True)
     target = money_field(verbose_name=_("target"))
@@ -321,7 +331,9 @@ class BudgetLine(models.Model):
         verbose_name_plural = _("budget lines")
         ordering = ["position", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(target__gt=0), name="line_target_positive"),
+            models.CheckConstraint(
+                condition=Q(target__gt=0), name="line_target_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(earmarked__gte=0), name="line_earmarked_not_negative"
             ),
@@ -350,9 +362,14 @@ def photo_upload_to(instance: Photo, filename: str) -> str:
 
 
 class Photo(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="photos")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="photos"
+    )
     image = models.ImageField(
-        _("image"), upload_to=photo_upload_to, width_field="width", height_field="height"
+        _("image"),
+        upload_to=photo_upload_to,
+        width_field="width",
+        height_field="height",
     )
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
@@ -390,7 +407,9 @@ class TeamMember(models.Model):
         ORGANIZER = "organizer", _("Organizer")
         VOLUNTEER = "volunteer", _("Volunteer")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="team")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="team"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teams"
     )
@@ -401,7 +420,9 @@ class TeamMember(models.Model):
         verbose_name = _("team member")
         verbose_name_plural = _("team members")
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "user"], name="one_role_per_member")
+            models.UniqueConstraint(
+                fields=["campaign", "user"], name="one_role_per_member"
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,9 +8,15 @@ from campaigns import views as campaign_views
 urlpatterns = [
     path("healthz", campaign_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+# Public pages: English at /, the other languages under /pl/, /be/, /ru/, /uk/.
+urlpatterns += i18n_patterns(
     path("", include("donations.urls")),
     path("", include("campaigns.urls")),
-]
+    prefix_default_language=False,
+)
 
 if settings.DEBUG:
     from django.conf.urls.static import static

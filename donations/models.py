@@ -45,7 +45,9 @@ class Pledge(models.Model):
         PLEDGE = "pledge", _("Pledge")
         GIFT = "gift", _("Gift received directly")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="pledges")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="pledges"
+    )
     # PROTECT: a budget line that has pledges earmarked to it cannot be deleted.
     line = models.ForeignKey(
         BudgetLine,
@@ -60,15 +62,22 @@ class Pledge(models.Model):
     status = models.CharField(
         _("status"), max_length=9, choices=Status.choices, default=Status.PENDING
     )
-    received_amount = money_field(verbose_name=_("amount received"), null=True, blank=True)
+    received_amount = money_field(
+        verbose_name=_("amount received"), null=True, blank=True
+    )
 
     reference = models.CharField(
-        _("reference code"), max_length=REFERENCE_LENGTH, unique=True, default=new_reference
+        _("reference code"),
+        max_length=REFERENCE_LENGTH,
+        unique=True,
+        default=new_reference,
     )
     # The thank-you page's unguessable address.
     access_key = models.CharField(max_length=32, unique=True, default=new_access_key)
     # The one-time token of the form that created it: posting it again finds this.
-    submission_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    submission_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True
+    )
 
     donor_name = models.CharField(_("name"), max_length=80, blank=True)
     is_anonymous = models.BooleanField(_("stay anonymous"), default=False)
@@ -110,7 +119,9 @@ class Pledge(models.Model):
             models.Index(fields=["status", "created_at"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="pledge_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "received", "cancelled"]),
                 name="pledge_status_valid",
