@@ -4,9 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from campaigns import views as campaign_views
+from config.views import ping
 
 urlpatterns = [
     path("healthz", campaign_views.healthz, name="healthz"),
+    path("ping", ping, name="ping"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
