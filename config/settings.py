@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -187,6 +190,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Only our own files, no inline script or style anywhere, so no nonce is ever
+# needed and a cached page stays valid. config.security adds Permissions-Policy.
+SECURE_CSP = {
+    "default-src": [CSP.NONE],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# How many proxies (each appending to X-Forwarded-For) stand between the client
+# and gunicorn: 1 behind nginx, 0 when gunicorn faces the internet.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 
 LOGIN_URL = "admin:login"
 
@@ -209,6 +228,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Zbor's own rules.
 ZBOR_PLEDGE_MIN = os.getenv("ZBOR_PLEDGE_MIN", "1.00")
 ZBOR_DEMO_LOGINS = DEBUG
+# Pledges per client address and per campaign, "count/seconds", counted in the
+# shared cache (donations.ratelimit): one address is stopped quickly, while
+# hundreds of donors a minute still get through to one campaign.
+ZBOR_PLEDGE_RATE_PER_ADDRESS = os.getenv("ZBOR_PLEDGE_RATE_PER_ADDRESS", "20/600")
+ZBOR_PLEDGE_RATE_PER_CAMPAIGN = os.getenv("ZBOR_PLEDGE_RATE_PER_CAMPAIGN", "600/60")
+# Staff login: this many failures lock a username, or an address, for a cool-off.
+ZBOR_LOGIN_FAILURES_PER_USERNAME = envint("ZBOR_LOGIN_FAILURES_PER_USERNAME", "5")
+ZBOR_LOGIN_FAILURES_PER_ADDRESS = envint("ZBOR_LOGIN_FAILURES_PER_ADDRESS", "20")
+ZBOR_LOGIN_COOLOFF_SECONDS = envint("ZBOR_LOGIN_COOLOFF_SECONDS", "900")
+# What a 503 (database unreachable) asks clients to wait.
+ZBOR_RETRY_AFTER_SECONDS = envint("ZBOR_RETRY_AFTER_SECONDS", "10")
+# Donors' names, emails and messages are purged this long after a campaign closes
+# (`manage.py purge_donor_data`, daily from cron).
+ZBOR_DONOR_DATA_RETENTION_DAYS = envint("ZBOR_DONOR_DATA_RETENTION_DAYS", "90")
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from campaigns import views as campaign_views
+from config.auth import LockoutAdminAuthenticationForm
 from config.views import ping
+
+# Guessing staff passwords meets a cool-off (config/auth.py).
+admin.site.login_form = LockoutAdminAuthenticationForm
+# A database outage answers 503 with Retry-After, never 500 (config/security.py).
+handler500 = "config.security.server_error"
 
 urlpatterns = [
     path("healthz", campaign_views.healthz, name="healthz"),
