@@ -1,10 +1,21 @@
+import math
+import re
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from campaigns.models import Campaign
+from campaigns.markdown import photo_img, render_story
+from campaigns.models import Campaign, Photo
 
 
 @require_safe
@@ -23,8 +34,25 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    campaigns = Campaign.objects.published().open_first().prefetch_related("lines")
-    return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
+    """Published campaigns, open ones first. Three queries, whatever their number."""
+    campaigns = list(
+        Campaign.objects.published().open_first().prefetch_related("lines", "photos")
+    )
+    now = timezone.now()
+    cards = [
+        {
+            "campaign": campaign,
+            "cover": cover_img(campaign, sizes=CARD_SIZES, lazy=index > 1),
+            "deadline": describe_deadline(campaign, now),
+            "is_closed": campaign.is_closed(now),
+        }
+        for index, campaign in enumerate(campaigns)
+    ]
+    return render(
+        request,
+        "campaigns/campaign_list.html",
+        {"cards": cards, "canonical_url": settings.SITE_URL + request.path},
+    )
 
 
 @require_safe
@@ -32,4 +60,110 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines", "photos"), slug=slug
     )
-    return render(request, "campaigns/campaign_detail.html", {"campaign": campaign})
+    # Pledging adds its own context here (progress, give link) as extra_context.
+    return render_campaign_page(request, campaign)
+
+
+def render_campaign_page(
+    request: HttpRequest,
+    campaign: Campaign,
+    *,
+    preview: bool = False,
+    extra_context: dict | None = None,
+) -> HttpResponse:
+    """The campaign page, from a campaign whose lines and photos are prefetched.
+
+    Also serves the admin's preview of an unpublished campaign (`preview`)."""
+    now = timezone.now()
+    gallery = list(campaign.photos.all())
+    cover = cover_photo(gallery)
+    in_story = {int(n) for n in PHOTO_REFERENCE.findall(campaign.story)}
+    context = {
+        "campaign": campaign,
+        "preview": preview,
+        "lines": list(campaign.lines.all()),
+        "story_html": render_story(campaign.story, gallery),
+        "cover": cover_img(campaign, sizes=COVER_SIZES, lazy=False, photo=cover),
+        "gallery": [
+            mark_safe(photo_img(p, sizes=GALLERY_SIZES, lazy=True))  # noqa: S308
+            for p in gallery
+            if p is not cover and p.pk not in in_story
+        ],
+        "deadline": describe_deadline(campaign, now),
+        "canonical_url": absolute(campaign.get_absolute_url()),
+        "og_image": og_image(cover),
+        "og_locale": translation.to_locale(translation.get_language() or "en"),
+    }
+    context.update(extra_context or {})
+    return render(request, "campaigns/campaign_detail.html", context)
+
+
+# Helpers for the pages above ------------------------------------------------
+
+PHOTO_REFERENCE = re.compile(r"\(photo:(\d+)\)")
+COVER_SIZES = "(min-width: 48rem) 46rem, 100vw"
+CARD_SIZES = "(min-width: 48rem) 22rem, 100vw"
+GALLERY_SIZES = "(min-width: 48rem) 22rem, 50vw"
+
+
+def absolute(url: str) -> str:
+    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
+
+
+def cover_photo(gallery: list[Photo]) -> Photo | None:
+    """The photo marked as cover, else the first one."""
+    return next((p for p in gallery if p.is_cover), gallery[0] if gallery else None)
+
+
+def cover_img(
+    campaign: Campaign, *, sizes: str, lazy: bool, photo: Photo | None = None
+) -> str:
+    photo = photo or cover_photo(list(campaign.photos.all()))
+    return mark_safe(photo_img(photo, sizes=sizes, lazy=lazy)) if photo else ""  # noqa: S308
+
+
+def og_image(photo: Photo | None) -> dict | None:
+    """The largest stored width (at most 1600 px) for link previews."""
+    if photo is None:
+        return None
+    return {
+        "url": absolute(photo.image.url),
+        "width": photo.width,
+        "height": photo.height,
+        "alt": photo.alt_text,
+    }
+
+
+def describe_deadline(campaign: Campaign, now: datetime) -> dict | None:
+    """The deadline in the donor's terms: "12 days left", and the exact date."""
+    if campaign.deadline is None:
+        return None
+    left = campaign.deadline - now
+    if left <= timedelta(0):
+        text = ""
+    elif left >= timedelta(days=1):
+        days = math.ceil(left / timedelta(days=1))
+        text = ngettext("%(count)d day left", "%(count)d days left", days) % {
+            "count": days
+        }
+    elif left >= timedelta(hours=1):
+        hours = math.ceil(left / timedelta(hours=1))
+        text = ngettext("%(count)d hour left", "%(count)d hours left", hours) % {
+            "count": hours
+        }
+    else:
+        text = gettext("Less than an hour left")
+    return {"at": campaign.deadline, "left": text, "passed": left <= timedelta(0)}
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and crawlers ask for whatever the page says."""
+    response = HttpResponse(_favicon_bytes(), content_type="image/x-icon")
+    patch_cache_control(response, public=True, max_age=7 * 24 * 3600)
+    return response
+
+
+@lru_cache(maxsize=1)
+def _favicon_bytes() -> bytes:
+    return (settings.BASE_DIR / "static" / "favicon.ico").read_bytes()

@@ -15,6 +15,7 @@ handler500 = "config.security.server_error"
 urlpatterns = [
     path("healthz", campaign_views.healthz, name="healthz"),
     path("ping", ping, name="ping"),
+    path("favicon.ico", campaign_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

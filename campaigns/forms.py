@@ -1,0 +1,215 @@
+"""Forms organizers fill in the admin: the campaign, its lines and its photos."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError as StdnumError
+
+from campaigns import photos
+from campaigns.models import BudgetLine, Campaign, Photo
+
+BIC_PATTERN = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
+MAX_TARGET = Decimal("9999999999.99")
+
+STORY_HELP = _(
+    "Markdown: a blank line between paragraphs; ## Heading; *italic*; **bold**; "
+    "- for a list item; > for a quotation; [link text](https://example.org). "
+    "To show a photo of this campaign's gallery, write ![what it shows](photo:N), "
+    "where N is the photo's number shown under it in the Photos section below "
+    "(save the campaign first). Images from other sites, scripts and styles are "
+    "removed. The preview shows the story exactly as donors will see it."
+)
+
+
+def clean_iban(value: str) -> str:
+    """The IBAN in its compact form (no spaces, capitals), or ValidationError."""
+    if not value:
+        return ""
+    try:
+        return stdnum_iban.validate(value)
+    except StdnumError as error:
+        raise ValidationError(
+            _("%(value)s is not a valid IBAN (check the digits and the length)."),
+            code="invalid_iban",
+            params={"value": value},
+        ) from error
+
+
+def clean_bic(value: str) -> str:
+    compact = re.sub(r"\s+", "", value or "").upper()
+    if compact and not BIC_PATTERN.fullmatch(compact):
+        raise ValidationError(
+            _("%(value)s is not a BIC: 8 or 11 letters and digits, like BPKOPLPW."),
+            code="invalid_bic",
+            params={"value": value},
+        )
+    return compact
+
+
+def clean_target(value: Decimal | None) -> Decimal:
+    if value is None or not value.is_finite() or value <= 0:
+        raise ValidationError(
+            _("The target must be a positive amount."), code="target_not_positive"
+        )
+    if value > MAX_TARGET:
+        raise ValidationError(_("This target is too large."), code="target_too_large")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError(
+            _("A target has at most two decimal places."), code="target_precision"
+        )
+    return value
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = (
+            "title",
+            "slug",
+            "beneficiary_name",
+            "city",
+            "country",
+            "summary",
+            "published",
+            "noindex",
+            "story",
+            "currency",
+            "deadline",
+            "stop_at_goal",
+            "pledge_expiry_days",
+            "max_pledge",
+            "account_holder",
+            "iban",
+            "bic",
+            "bank_name",
+            "payment_other",
+        )
+        help_texts = {"story": STORY_HELP}
+        widgets = {"story": forms.Textarea(attrs={"rows": 20, "cols": 80})}
+
+    def clean_iban(self) -> str:
+        return clean_iban(self.cleaned_data.get("iban", ""))
+
+    def clean_bic(self) -> str:
+        return clean_bic(self.cleaned_data.get("bic", ""))
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"]
+        instance = self.instance
+        if instance.pk and currency != instance.currency and instance.pledges.exists():
+            raise ValidationError(
+                _("The currency cannot change once pledges have been made."),
+                code="currency_locked",
+            )
+        return currency
+
+
+class BudgetLineForm(forms.ModelForm):
+    # The amount only: a line is always in its campaign's currency.
+    target = forms.DecimalField(
+        label=_("target"), max_digits=12, decimal_places=2, localize=False
+    )
+
+    class Meta:
+        model = BudgetLine
+        fields = ("position", "label", "target", "note")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["target"] = self.instance.target.amount
+
+    def clean_target(self) -> Decimal:
+        return clean_target(self.cleaned_data.get("target"))
+
+    def _post_clean(self) -> None:
+        target = self.cleaned_data.get("target")
+        if target is not None:
+            currency = getattr(self.instance.campaign, "currency", None) or "EUR"
+            self.cleaned_data["target"] = Money(target, currency)
+        super()._post_clean()
+
+
+class BudgetLineFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        labels = [form.cleaned_data.get("label", "").strip().lower() for form in kept]
+        if len(labels) != len(set(labels)):
+            raise ValidationError(
+                _("Two budget lines have the same label; give each its own."),
+                code="duplicate_label",
+            )
+        if self.instance.published and not kept:
+            raise ValidationError(
+                _(
+                    "A campaign needs at least one budget line to be published: "
+                    "add a line, or untick “published”."
+                ),
+                code="published_without_lines",
+            )
+
+
+class PhotoForm(forms.ModelForm):
+    upload = forms.FileField(
+        label=_("photo"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP, at most 10 MB and 40 megapixels."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp"}
+        ),
+    )
+
+    class Meta:
+        model = Photo
+        fields = ("upload", "alt_text", "is_cover", "position")
+
+    prepared: photos.PreparedPhoto | None = None
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            self.prepared = photos.prepare(upload)
+        elif not self.instance.image:
+            raise ValidationError(_("Choose a photo to upload."), code="required")
+        return upload
+
+    def save(self, commit: bool = True) -> Photo:
+        photo = super().save(commit=False)
+        if self.prepared is not None:
+            self.replaced_files = [v["name"] for v in photo.variants]
+            photos.apply(photo, self.prepared)
+        if commit:
+            photo.save()
+        return photo
+
+
+class PhotoFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        covers = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and form.cleaned_data.get("is_cover")
+            and not form.cleaned_data.get("DELETE")
+        ]
+        if len(covers) > 1:
+            raise ValidationError(
+                _("Only one photo can be the cover photo."), code="two_covers"
+            )

@@ -1,0 +1,259 @@
+"""manage.py import_campaign FILE.json: create or update a campaign from a file.
+
+The format is in the README ("Importing a campaign") and docs/example-campaign.json.
+A bad file gets one error naming the field and its value, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from djmoney.money import Money
+
+from campaigns.forms import clean_bic, clean_iban, clean_target
+from campaigns.models import BudgetLine, Campaign
+
+REQUIRED = ("title", "slug", "beneficiary", "summary", "lines")
+OPTIONAL = {
+    "city": "",
+    "country": "",
+    "story": "",
+    "currency": "EUR",
+    "deadline": None,
+    "stop_at_goal": True,
+    "published": False,
+    "account_holder": "",
+    "iban": "",
+    "bic": "",
+    "bank_name": "",
+    "payment_other": "",
+}
+TEXT_FIELDS = (
+    "title",
+    "slug",
+    "beneficiary",
+    "summary",
+    "city",
+    "country",
+    "story",
+    "currency",
+    "account_holder",
+    "iban",
+    "bic",
+    "bank_name",
+    "payment_other",
+)
+LINE_FIELDS = {"label", "target", "note"}
+
+
+def bad_file(field: str, value: Any, problem: str) -> CommandError:
+    """The one error a bad file gets: the field, what is wrong, and its value."""
+    return CommandError(f"{field}: {problem} (got {json.dumps(value, default=str)})")
+
+
+class Command(BaseCommand):
+    help = "Create or update (by slug) a campaign from a JSON file."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path)
+
+    def handle(self, *args, file: Path, **options) -> None:
+        data = read_file(file)
+        with transaction.atomic():
+            campaign, created = import_campaign(data)
+        verb = "Created" if created else "Updated"
+        self.stdout.write(
+            f"{verb} {campaign.slug!r} with {len(data['lines'])} lines: "
+            f"{settings.SITE_URL}{campaign.get_absolute_url()}"
+        )
+
+
+def read_file(file: Path) -> dict:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"{file}: cannot read it ({error.strerror}).") from error
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{file}: not UTF-8 text.") from error
+    try:
+        data = json.loads(text, parse_float=str)
+    except json.JSONDecodeError as error:
+        raise CommandError(
+            f"{file}: not valid JSON ({error.msg}, line {error.lineno} "
+            f"column {error.colno})."
+        ) from error
+    return check(data)
+
+
+def check(data: Any) -> dict:
+    """The file's content with defaults filled in, or one CommandError."""
+    if not isinstance(data, dict):
+        raise CommandError("The file must hold one JSON object, {...}.")
+    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise bad_file(unknown[0], data[unknown[0]], "unknown field")
+    for name in REQUIRED:
+        if name not in data:
+            raise CommandError(f"{name}: this field is required but missing.")
+    data = {**OPTIONAL, **data}
+    for name in TEXT_FIELDS:
+        if not isinstance(data[name], str):
+            raise bad_file(name, data[name], "must be a string")
+    for name in ("stop_at_goal", "published"):
+        if not isinstance(data[name], bool):
+            raise bad_file(name, data[name], "must be true or false")
+    data["deadline"] = check_deadline(data["deadline"])
+    for name, cleaner in (("iban", clean_iban), ("bic", clean_bic)):
+        try:
+            data[name] = cleaner(data[name])
+        except ValidationError as error:
+            raise bad_file(name, data[name], error.messages[0]) from error
+    data["lines"] = check_lines(data["lines"])
+    if data["published"] and not data["lines"]:
+        raise bad_file(
+            "lines", [], "a published campaign needs at least one budget line"
+        )
+    return data
+
+
+def check_deadline(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_file("deadline", value, "must be an ISO 8601 string or null")
+    try:
+        deadline = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise bad_file("deadline", value, "not an ISO 8601 date and time") from error
+    if deadline.tzinfo is None:
+        raise bad_file(
+            "deadline",
+            value,
+            "give the UTC offset, like 2026-12-24T18:00:00+01:00",
+        )
+    return deadline
+
+
+def check_lines(lines: Any) -> list[dict]:
+    if not isinstance(lines, list):
+        raise bad_file("lines", lines, "must be a list of lines")
+    checked, seen = [], set()
+    for index, line in enumerate(lines):
+        where = f"lines[{index}]"
+        if not isinstance(line, dict):
+            raise bad_file(where, line, "must be an object with label and target")
+        unknown = sorted(set(line) - LINE_FIELDS)
+        if unknown:
+            raise bad_file(f"{where}.{unknown[0]}", line[unknown[0]], "unknown")
+        label = line.get("label")
+        if not isinstance(label, str) or not label.strip():
+            raise bad_file(f"{where}.label", label, "a line needs a label")
+        label = label.strip()
+        if label.lower() in seen:
+            raise bad_file(f"{where}.label", label, "two lines have this label")
+        seen.add(label.lower())
+        note = line.get("note", "")
+        if not isinstance(note, str):
+            raise bad_file(f"{where}.note", note, "must be a string")
+        checked.append(
+            {
+                "label": label,
+                "note": note,
+                "target": check_target(f"{where}.target", line.get("target")),
+            }
+        )
+    return checked
+
+
+def check_target(where: str, value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise bad_file(where, value, 'write the amount as a string, like "1000"')
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as error:
+        raise bad_file(where, value, "not a decimal amount") from error
+    try:
+        return clean_target(amount)
+    except ValidationError as error:
+        raise bad_file(where, value, error.messages[0]) from error
+
+
+def import_campaign(data: dict) -> tuple[Campaign, bool]:
+    """Create or update the campaign and its lines. Call inside a transaction:
+    a refusal half-way leaves nothing changed."""
+    campaign = Campaign.objects.select_for_update().filter(slug=data["slug"]).first()
+    created = campaign is None
+    if created:
+        campaign = Campaign(slug=data["slug"])
+    elif data["currency"] != campaign.currency and campaign.pledges.exists():
+        raise bad_file(
+            "currency",
+            data["currency"],
+            f"the campaign has pledges in {campaign.currency}; "
+            "its currency cannot change",
+        )
+    campaign.title = data["title"]
+    campaign.beneficiary_name = data["beneficiary"]
+    for name in (
+        "city",
+        "country",
+        "summary",
+        "story",
+        "currency",
+        "deadline",
+        "stop_at_goal",
+        "published",
+        "account_holder",
+        "iban",
+        "bic",
+        "bank_name",
+        "payment_other",
+    ):
+        setattr(campaign, name, data[name])
+    campaign.collected = Money(campaign.collected.amount, campaign.currency)
+    campaign.promised = Money(campaign.promised.amount, campaign.currency)
+    full_clean(campaign, data, exclude=[])
+    campaign.save()
+
+    existing = {line.label: line for line in campaign.lines.all()}
+    wanted = {line["label"] for line in data["lines"]}
+    for label, line in existing.items():
+        if label not in wanted:
+            if line.pledges.exists():
+                raise bad_file(
+                    "lines",
+                    label,
+                    "this line is missing from the file but has pledges "
+                    "earmarked to it, so it cannot be removed: keep it in the file",
+                )
+            line.delete()
+    for position, item in enumerate(data["lines"]):
+        line = existing.get(item["label"]) or BudgetLine(
+            campaign=campaign, label=item["label"]
+        )
+        line.note = item["note"]
+        line.target = Money(item["target"], campaign.currency)
+        line.earmarked = Money(line.earmarked.amount, campaign.currency)
+        line.position = position
+        full_clean(line, item, exclude=["campaign"], prefix=f"lines[{position}].")
+        line.save()
+    return campaign, created
+
+
+def full_clean(instance, data: dict, *, exclude: list[str], prefix: str = "") -> None:
+    """The model's own validation, as one error naming the field of the file."""
+    file_names = {"beneficiary_name": "beneficiary"}
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        name = file_names.get(field, field)
+        raise bad_file(prefix + name, data.get(name), messages[0]) from error

@@ -1,0 +1,263 @@
+"""Demo data for a developer's machine: four campaigns and three accounts.
+
+Safe to run again: campaigns are found by slug, lines by label, accounts by
+username, so a second run updates what the first one created.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+from PIL import Image, ImageDraw
+
+from campaigns import photos
+from campaigns.models import BudgetLine, Campaign, Photo, TeamMember
+
+SEED_STORY = """\
+I grew up in Rechytsa, in the south of Belarus. I had a job, a girlfriend and a \
+quiet life, until the evening of **9 August 2020**, the day of the presidential \
+election.
+
+## Three years for trying to help
+
+That evening friends and I joined a small crowd in the town centre, talking \
+about the vote. Officers arrived and began taking people away one by one. When \
+I saw a young man being dragged off, I tried to push the policeman away from \
+him. I could not save him, and it cost me three years.
+
+They came for me at five in the morning on 12 May 2021. After ten days of \
+administrative arrest a criminal case followed, and on 22 September 2021 I was \
+sentenced to three years in a penal colony. I would rather not describe those \
+years.
+
+## Leaving
+
+I was released in February 2024. The police kept visiting my brother's flat, \
+where a small child lives, late at night, for "preventive checks". Then a new \
+case was opened against me without any notice. I understood they would not \
+stop until I was behind bars again, and on **3 April 2024** I left Belarus.
+
+## Starting over
+
+I have applied for international protection in Poland. Until my documents \
+are ready I cannot work, and I have been living on borrowed money since my \
+release. With a place to live for the first months and my debts paid, I can \
+start again on my own feet.
+
+> Thank you, in advance, for any help.
+
+— Konstantin M.
+"""
+
+ORGANIZER_MODELS = ("campaign", "budgetline", "photo", "teammember")
+
+
+class Command(BaseCommand):
+    help = "Create demo campaigns and accounts (only with DEBUG on; safe to rerun)."
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                "load_demo creates accounts with known passwords, so it runs only "
+                "with DEBUG on (DEBUG=True)."
+            )
+        with transaction.atomic():
+            campaigns = load_campaigns(now=timezone.now())
+            accounts = load_accounts(campaigns)
+            # More demo data (pledges, messages) is added here, from `campaigns`.
+        base = settings.SITE_URL
+        self.stdout.write(f"Demo loaded: {len(campaigns)} campaigns at {base}/")
+        self.stdout.write(f"Admin: {base}/admin/ — log in as:")
+        for username, role in accounts:
+            self.stdout.write(f"  {username} / {username}  ({role})")
+
+
+def load_campaigns(*, now: datetime) -> dict[str, Campaign]:
+    """The seed campaign and three others in other states, keyed by slug."""
+    local_now = timezone.localtime(now)
+    in_12_days = local_now.replace(minute=0, second=0, microsecond=0) + timedelta(
+        days=12
+    )
+    ended_3_days_ago = timezone.make_aware(
+        datetime.combine(local_now.date() - timedelta(days=3), time(20, 0))
+    )
+    campaigns = {}
+    campaigns["konstantin"] = upsert_campaign(
+        slug="konstantin",
+        title=(
+            "Helping former political prisoner Konstantin M. start a new life in Poland"
+        ),
+        beneficiary_name="Konstantin M.",
+        city="",
+        country="Poland",
+        summary=(
+            "Jailed for three years after trying to help a stranger at a protest, "
+            "Konstantin fled Belarus in 2024 and is starting over in Poland."
+        ),
+        story=SEED_STORY,
+        currency="EUR",
+        published=True,
+        account_holder="Zbor Demo Foundation",
+        iban="PL61109010140000071219812874",
+        bic="WBKPPLPP",
+        bank_name="Demo Bank",
+        lines=[
+            ("Rent for the first three months", "1000"),
+            ("Food", "400"),
+            ("Clothing and household items", "300"),
+            ("Paying off debts", "800"),
+        ],
+        photo_alt="A drawing of a small room with a window and a table",
+    )
+    campaigns["alesia-laptop"] = upsert_campaign(
+        slug="alesia-laptop",
+        title="A laptop and a course for Alesia K.",
+        beneficiary_name="Alesia K.",
+        city="Białystok",
+        country="Poland",
+        summary="Alesia wants to retrain as a software tester after leaving Belarus.",
+        story=(
+            "Alesia taught music for twelve years. In Poland she is learning "
+            "to test software, and needs a laptop of her own and the last "
+            "part of her course.\n\n- a second-hand laptop\n- the course fee\n"
+            "- bus tickets to the classes"
+        ),
+        currency="PLN",
+        deadline=in_12_days,
+        published=True,
+        account_holder="Zbor Demo Foundation",
+        iban="PL61109010140000071219812874",
+        lines=[
+            ("A second-hand laptop", "2400"),
+            ("Course fee", "1800"),
+            ("Bus tickets", "300"),
+        ],
+    )
+    campaigns["siarhei-dentist"] = upsert_campaign(
+        slug="siarhei-dentist",
+        title="Dental treatment for Siarhei P.",
+        beneficiary_name="Siarhei P.",
+        city="Vilnius",
+        country="Lithuania",
+        summary="Years in detention left Siarhei with teeth that need treatment.",
+        story="Siarhei's treatment plan is ready; this collection has ended.",
+        currency="EUR",
+        deadline=ended_3_days_ago,
+        published=True,
+        lines=[("Treatment", "900"), ("Prescriptions", "150")],
+        closed=ended_3_days_ago,
+    )
+    campaigns["tatsiana-draft"] = upsert_campaign(
+        slug="tatsiana-draft",
+        title="Medical tests for Tatsiana L. (draft)",
+        beneficiary_name="Tatsiana L.",
+        city="Kraków",
+        country="Poland",
+        summary="A draft the organizers are still writing: not public yet.",
+        story="*To be written with Tatsiana.*",
+        currency="EUR",
+        published=False,
+        lines=[("Medical tests", "350")],
+    )
+    return campaigns
+
+
+def upsert_campaign(
+    *,
+    slug: str,
+    lines: list[tuple[str, str]],
+    photo_alt: str = "",
+    closed: datetime | None = None,
+    **fields,
+) -> Campaign:
+    fields.setdefault("deadline", None)
+    fields["closed_at"] = closed
+    fields["closed_reason"] = Campaign.ClosedReason.DEADLINE if closed else ""
+    campaign, _ = Campaign.objects.update_or_create(slug=slug, defaults=fields)
+    for position, (label, target) in enumerate(lines):
+        BudgetLine.objects.update_or_create(
+            campaign=campaign,
+            label=label,
+            defaults={
+                "target": Money(Decimal(target), campaign.currency),
+                "position": position,
+            },
+        )
+    if photo_alt and not campaign.photos.exists():
+        photo = Photo(campaign=campaign, alt_text=photo_alt, is_cover=True)
+        photos.apply(photo, photos.prepare(demo_picture()))
+        photo.save()
+    return campaign
+
+
+def demo_picture() -> SimpleUploadedFile:
+    """A drawing made here, so the demo needs no outside files."""
+    image = Image.new("RGB", (1600, 1000), (226, 232, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 700, 1600, 1000), fill=(181, 148, 116))  # floor
+    draw.rectangle((980, 140, 1420, 560), fill=(158, 197, 232))  # window
+    draw.line((1200, 140, 1200, 560), fill=(255, 255, 255), width=14)
+    draw.line((980, 350, 1420, 350), fill=(255, 255, 255), width=14)
+    draw.rectangle((260, 520, 820, 560), fill=(120, 84, 52))  # table
+    draw.rectangle((300, 560, 330, 780), fill=(120, 84, 52))
+    draw.rectangle((750, 560, 780, 780), fill=(120, 84, 52))
+    draw.ellipse((480, 440, 600, 520), fill=(214, 96, 77))  # a bowl of apples
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return SimpleUploadedFile("demo.jpg", buffer.getvalue(), "image/jpeg")
+
+
+def load_accounts(campaigns: dict[str, Campaign]) -> list[tuple[str, str]]:
+    """organizer, volunteer (staff, in every demo team) and admin (superuser)."""
+    organizers = Group.objects.get_or_create(name="Organizers")[0]
+    organizers.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="campaigns",
+            content_type__model__in=ORGANIZER_MODELS,
+        )
+    )
+    volunteers = Group.objects.get_or_create(name="Volunteers")[0]
+    volunteers.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="campaigns",
+            content_type__model="campaign",
+            codename="view_campaign",
+        )
+    )
+    accounts = [
+        ("organizer", organizers, TeamMember.Role.ORGANIZER),
+        ("volunteer", volunteers, TeamMember.Role.VOLUNTEER),
+    ]
+    for username, group, role in accounts:
+        user = demo_user(username, is_superuser=False)
+        user.groups.add(group)
+        for campaign in campaigns.values():
+            TeamMember.objects.update_or_create(
+                campaign=campaign, user=user, defaults={"role": role}
+            )
+    demo_user("admin", is_superuser=True)
+    return [
+        ("organizer", "organizer: writes campaigns"),
+        ("volunteer", "volunteer: confirms pledges"),
+        ("admin", "superuser"),
+    ]
+
+
+def demo_user(username: str, *, is_superuser: bool) -> User:
+    user, _ = User.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.org"}
+    )
+    user.is_staff = True
+    user.is_superuser = is_superuser
+    user.set_password(username)
+    user.save()
+    return user

@@ -1,0 +1,162 @@
+"""The photo pipeline: check an upload, rebuild it from its pixels, store it in a
+few widths under a random name.
+
+The beneficiary may be at risk, so nothing of the original file survives but
+its pixels: no EXIF (GPS position, camera serial, dates), no comments, no ICC
+profile, not even its file name. Orientation from EXIF is applied first.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import warnings
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+WIDTHS = (480, 960, 1600)
+JPEG_QUALITY = 82
+
+
+@dataclass
+class Rendition:
+    width: int
+    height: int
+    content: bytes
+    extension: str
+
+
+@dataclass
+class PreparedPhoto:
+    """Every width of one photo, encoded in memory and not yet stored."""
+
+    renditions: list[Rendition] = field(default_factory=list)
+
+    @property
+    def largest(self) -> Rendition:
+        return self.renditions[-1]
+
+
+def prepare(upload) -> PreparedPhoto:
+    """Check an uploaded file and rebuild it in every width, in memory.
+
+    Raises ValidationError with a message for the organizer; stores nothing.
+    """
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_BYTES:
+        raise ValidationError(
+            _("This file is %(size)s MB; a photo can be at most 10 MB."),
+            code="too_large",
+            params={"size": f"{size / 1024 / 1024:.1f}"},
+        )
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+            if image.format not in ACCEPTED_FORMATS:
+                raise ValidationError(
+                    _("This is a %(format)s file; upload a JPEG, PNG or WebP photo."),
+                    code="bad_format",
+                    params={"format": image.format or _("unknown")},
+                )
+            # Checked before decoding, so a small file cannot expand into gigabytes.
+            if image.width * image.height > MAX_PIXELS:
+                raise ValidationError(
+                    _(
+                        "This photo is %(width)s × %(height)s pixels; "
+                        "at most 40 megapixels are accepted."
+                    ),
+                    code="too_many_pixels",
+                    params={"width": image.width, "height": image.height},
+                )
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValidationError(
+            _("This image claims to be far larger than it is; it was refused."),
+            code="decompression_bomb",
+        ) from error
+    except UnidentifiedImageError as error:
+        raise ValidationError(
+            _("This file is not a photo; upload a JPEG, PNG or WebP image."),
+            code="not_an_image",
+        ) from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ValidationError(
+            _("This photo is damaged or incomplete; export it again and retry."),
+            code="damaged",
+        ) from error
+
+    image = ImageOps.exif_transpose(image)
+    clean = _from_pixels(image)
+    prepared = PreparedPhoto()
+    widths = [w for w in WIDTHS if w < clean.width] + [min(clean.width, WIDTHS[-1])]
+    for width in widths:
+        height = max(1, round(clean.height * width / clean.width))
+        resized = clean if width == clean.width else clean.resize((width, height))
+        prepared.renditions.append(_encode(resized))
+    return prepared
+
+
+def _from_pixels(image: Image.Image) -> Image.Image:
+    """A new image holding only the pixels: info, EXIF, ICC and comments are left
+    behind (Pillow copies `info` along with most operations, so start afresh)."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    mode = "RGBA" if has_alpha else "RGB"
+    converted = image.convert(mode)
+    return Image.frombytes(mode, converted.size, converted.tobytes())
+
+
+def _encode(image: Image.Image) -> Rendition:
+    buffer = io.BytesIO()
+    if image.mode == "RGBA":
+        image.save(buffer, "WEBP", quality=JPEG_QUALITY, method=4)
+        extension = "webp"
+    else:
+        image.save(
+            buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True
+        )
+        extension = "jpg"
+    return Rendition(image.width, image.height, buffer.getvalue(), extension)
+
+
+def store(prepared: PreparedPhoto) -> tuple[str, list[dict]]:
+    """Write every rendition under one new random name.
+
+    Returns the largest one's storage name and the variants for Photo.variants.
+    """
+    token = secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
+    variants = []
+    for rendition in prepared.renditions:
+        name = default_storage.save(
+            f"photos/{token}-{rendition.width}.{rendition.extension}",
+            ContentFile(rendition.content),
+        )
+        variants.append(
+            {"width": rendition.width, "height": rendition.height, "name": name}
+        )
+    return variants[-1]["name"], variants
+
+
+def delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def apply(photo, prepared: PreparedPhoto) -> None:
+    """Store the prepared renditions and point `photo` at them (unsaved)."""
+    name, variants = store(prepared)
+    photo.image.name = name
+    photo.width = prepared.largest.width
+    photo.height = prepared.largest.height
+    photo.variants = variants
