@@ -1,0 +1,587 @@
+"""Every write that changes a pledge or a campaign's totals (PRODUCT.md, "The rules").
+
+Each function locks the campaign row first (`select_for_update` inside
+`transaction.atomic`), re-reads what it needs under that lock, changes the pledge,
+moves the stored totals by exactly the pledge's change, and records an Activity
+row, all in one transaction. Email goes out after commit. On SQLite, where
+`select_for_update` does nothing, immediate transactions (settings.py) give the
+same one-writer-at-a-time order.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from djmoney.money import Money
+
+from campaigns.models import Activity, BudgetLine, Campaign
+from campaigns.money import to_cents
+from donations.models import Pledge, new_reference
+
+logger = logging.getLogger(__name__)
+
+PLEDGE_MIN = Decimal(settings.ZBOR_PLEDGE_MIN)
+
+
+class PledgeRefused(Exception):
+    """A pledge the rules do not allow; `code` names the rule."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+class CampaignNotAccepting(PledgeRefused):
+    """The campaign stopped accepting: `state` is Campaign.State, `reason` why."""
+
+    def __init__(self, *, state: str, reason: str) -> None:
+        super().__init__("not_accepting", f"campaign {state} ({reason or 'no reason'})")
+        self.state = state
+        self.reason = reason
+
+
+class LineRefused(PledgeRefused):
+    """The chosen budget line is covered or not one of the campaign's."""
+
+
+class AmountRefused(PledgeRefused):
+    """The amount is outside what the campaign accepts."""
+
+
+class PledgeStateError(Exception):
+    """The pledge is not in a status this change applies to."""
+
+
+@dataclass(frozen=True)
+class Donor:
+    """What the donor told us about themselves; none of it is ever required."""
+
+    name: str = ""
+    is_anonymous: bool = False
+    show_amount: bool = False
+    email: str = ""
+    message: str = ""
+    language: str = ""
+
+
+# ---------------------------------------------------------------------------
+# Moving the stored totals by one pledge's change
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Share:
+    """What one pledge adds to its campaign's totals in its current status."""
+
+    collected: Decimal
+    promised: Decimal
+    supporters: int
+    line_id: int | None
+    effective: Decimal
+
+    @classmethod
+    def of(cls, pledge: Pledge | None) -> _Share:
+        if pledge is None or pledge.status == Pledge.Status.CANCELLED:
+            return cls(Decimal(0), Decimal(0), 0, None, Decimal(0))
+        effective = to_cents(pledge.effective_amount.amount)
+        received = pledge.status == Pledge.Status.RECEIVED
+        return cls(
+            collected=effective if received else Decimal(0),
+            promised=Decimal(0) if received else effective,
+            supporters=1,
+            line_id=pledge.line_id,
+            effective=effective,
+        )
+
+
+def _lock(campaign: Campaign) -> Campaign:
+    """The campaign row, locked until the transaction ends, with its lines."""
+    return (
+        Campaign.objects.select_for_update()
+        .prefetch_related("lines")
+        .get(pk=campaign.pk)
+    )
+
+
+def _move_totals(campaign: Campaign, before: _Share, after: _Share) -> None:
+    """Apply one pledge's change to the locked campaign and its lines.
+
+    The values are computed from the rows read under the lock, so they are exact;
+    the in-memory objects are updated too, for the checks that follow.
+    """
+    currency = campaign.currency
+    campaign.collected = Money(
+        campaign.collected.amount + after.collected - before.collected, currency
+    )
+    campaign.promised = Money(
+        campaign.promised.amount + after.promised - before.promised, currency
+    )
+    campaign.supporters += after.supporters - before.supporters
+    campaign.version += 1
+    Campaign.objects.filter(pk=campaign.pk).update(
+        collected=campaign.collected,
+        promised=campaign.promised,
+        supporters=campaign.supporters,
+        version=campaign.version,
+        updated_at=timezone.now(),
+    )
+    lines = {line.pk: line for line in campaign.lines.all()}
+    deltas: dict[int, Decimal] = {}
+    if before.line_id is not None:
+        deltas[before.line_id] = deltas.get(before.line_id, 0) - before.effective
+    if after.line_id is not None:
+        deltas[after.line_id] = deltas.get(after.line_id, 0) + after.effective
+    for line_id, delta in deltas.items():
+        if delta:
+            line = lines[line_id]
+            line.earmarked = Money(line.earmarked.amount + delta, currency)
+            BudgetLine.objects.filter(pk=line_id).update(earmarked=line.earmarked)
+
+
+def _close_if_goal_collected(
+    campaign: Campaign, *, by: AbstractBaseUser | None, now: datetime
+) -> None:
+    """PRODUCT.md: a campaign that stops at its goal closes once it is collected."""
+    goal = campaign.goal.amount
+    if (
+        campaign.stop_at_goal
+        and goal > 0
+        and campaign.collected.amount >= goal
+        and not campaign.is_closed(now)
+    ):
+        _record_closing(campaign, reason=Campaign.ClosedReason.GOAL, by=by, now=now)
+
+
+def _record_closing(
+    campaign: Campaign, *, reason: str, by: AbstractBaseUser | None, now: datetime
+) -> None:
+    campaign.closed_at = now
+    campaign.closed_reason = reason
+    campaign.closed_by = by
+    campaign.version += 1
+    Campaign.objects.filter(pk=campaign.pk).update(
+        closed_at=now,
+        closed_reason=reason,
+        closed_by=by,
+        version=campaign.version,
+        updated_at=timezone.now(),
+    )
+    Activity.objects.create(
+        campaign=campaign,
+        actor=by,
+        action=Activity.Action.CLOSED,
+        details={
+            "reason": reason,
+            "collected": str(to_cents(campaign.collected.amount)),
+            "promised": str(to_cents(campaign.promised.amount)),
+        },
+        created_at=now,
+    )
+
+
+def _money_str(value: Money | None) -> str:
+    return "" if value is None else str(to_cents(value.amount))
+
+
+# ---------------------------------------------------------------------------
+# Pledging
+# ---------------------------------------------------------------------------
+
+
+def _unused_reference() -> str:
+    # 31**8 codes: a collision is rare, but a reference must never be shared.
+    while True:
+        reference = new_reference()
+        if not Pledge.objects.filter(reference=reference).exists():
+            return reference
+
+
+def check_amount(amount: Decimal, *, campaign: Campaign) -> None:
+    """Raise AmountRefused unless the amount is one the campaign accepts."""
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:
+        raise AmountRefused("invalid")
+    if amount < PLEDGE_MIN:
+        raise AmountRefused("min_value")
+    if amount > campaign.max_pledge:
+        raise AmountRefused("max_value")
+
+
+def pledge_create(
+    *,
+    campaign: Campaign,
+    line: BudgetLine | None,
+    amount: Decimal,
+    donor: Donor,
+    submission_token: str | None,
+    now: datetime | None = None,
+) -> Pledge:
+    """Record a donor's pledge, if the campaign still accepts it. Returns the pledge.
+
+    Under the campaign's row lock: a pledge already made with this one-time token
+    is returned as is (a double click or a retry creates nothing); otherwise the
+    campaign must still accept pledges (CampaignNotAccepting), the line must be one
+    of its lines and not covered (LineRefused), the amount within its limits
+    (AmountRefused). The pledge that brings raised to the goal is accepted in full.
+    The donor's email, if any, goes out after commit.
+    """
+    for _attempt in range(3):
+        try:
+            pledge, created = _pledge_create_locked(
+                campaign=campaign,
+                line=line,
+                amount=amount,
+                donor=donor,
+                submission_token=submission_token,
+                now=now or timezone.now(),
+            )
+        except IntegrityError:
+            # Two requests with the same token raced past the check, or (rarely)
+            # a reference collided: the transaction rolled back whole.
+            if submission_token:
+                existing = Pledge.objects.filter(
+                    submission_token=submission_token
+                ).first()
+                if existing is not None:
+                    return existing
+            continue
+        if created and pledge.email:
+            transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
+        return pledge
+    raise IntegrityError("could not store the pledge with a unique reference")
+
+
+@transaction.atomic
+def _pledge_create_locked(
+    *,
+    campaign: Campaign,
+    line: BudgetLine | None,
+    amount: Decimal,
+    donor: Donor,
+    submission_token: str | None,
+    now: datetime,
+) -> tuple[Pledge, bool]:
+    locked = _lock(campaign)
+    if submission_token:
+        existing = Pledge.objects.filter(submission_token=submission_token).first()
+        if existing is not None:
+            return existing, False
+    if not locked.is_accepting_pledges(now):
+        raise CampaignNotAccepting(
+            state=locked.state(now), reason=locked.effective_closed_reason(now)
+        )
+    check_amount(amount, campaign=locked)
+    if line is not None:
+        lines = list(locked.lines.all())
+        position = next((i for i, own in enumerate(lines) if own.pk == line.pk), None)
+        if position is None:
+            raise LineRefused("invalid_choice")
+        if locked.coverage().lines[position].is_done:
+            raise LineRefused("covered")
+        line = lines[position]
+    pledge = Pledge.objects.create(
+        campaign=locked,
+        line=line,
+        kind=Pledge.Kind.PLEDGE,
+        amount=Money(amount, locked.currency),
+        status=Pledge.Status.PENDING,
+        reference=_unused_reference(),
+        submission_token=submission_token or None,
+        donor_name="" if donor.is_anonymous else donor.name.strip(),
+        is_anonymous=donor.is_anonymous or not donor.name.strip(),
+        show_amount=donor.show_amount,
+        email=donor.email,
+        message=donor.message.strip(),
+        language=donor.language,
+    )
+    _move_totals(locked, _Share.of(None), _Share.of(pledge))
+    return pledge, True
+
+
+def send_pledge_email(pledge_pk: int) -> None:
+    """The reference and payment details, to a donor who gave an email.
+
+    Runs after commit; a mail server that is down must not undo a pledge.
+    """
+    pledge = Pledge.objects.select_related("campaign", "line").get(pk=pledge_pk)
+    from donations.payment import payment_details
+
+    with translation.override(pledge.language or settings.LANGUAGE_CODE):
+        context = {
+            "pledge": pledge,
+            "campaign": pledge.campaign,
+            "payment": payment_details(pledge),
+            "thanks_url": settings.SITE_URL + pledge.get_absolute_url(),
+        }
+        subject = render_to_string(
+            "donations/email/pledge_made_subject.txt", context
+        ).strip()
+        body = render_to_string("donations/email/pledge_made.txt", context)
+    try:
+        send_mail(subject, body, None, [pledge.email])
+    except Exception:
+        logger.exception("Could not email the donor of pledge %s", pledge.reference)
+
+
+# ---------------------------------------------------------------------------
+# Money that arrives, and pledges that never will
+# ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pledge_receive(
+    *,
+    pledge: Pledge,
+    amount: Decimal,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> Pledge:
+    """Record the money that actually arrived for a pledge.
+
+    Works on pending pledges, on cancelled or expired ones whose money came late,
+    and on received ones (to correct the amount). Closes a stop-at-goal campaign
+    whose collected amount reaches the goal, in the same transaction.
+    """
+    now = now or timezone.now()
+    amount = to_cents(amount)
+    if amount <= 0:
+        raise AmountRefused("min_value")
+    campaign = _lock(pledge.campaign)
+    pledge = Pledge.objects.get(pk=pledge.pk)
+    before = _Share.of(pledge)
+    previous_status = pledge.status
+    pledge.status = Pledge.Status.RECEIVED
+    pledge.received_amount = Money(amount, campaign.currency)
+    pledge.received_at = now
+    pledge.received_by = by
+    pledge.save(
+        update_fields=["status", "received_amount", "received_at", "received_by"]
+    )
+    _move_totals(campaign, before, _Share.of(pledge))
+    Activity.objects.create(
+        campaign=campaign,
+        actor=by,
+        action=Activity.Action.PLEDGE_RECEIVED,
+        reference=pledge.reference,
+        details={
+            "pledged": _money_str(pledge.amount),
+            "received": str(amount),
+            "currency": campaign.currency,
+            "previous_status": previous_status,
+        },
+        created_at=now,
+    )
+    _close_if_goal_collected(campaign, by=by, now=now)
+    return pledge
+
+
+@transaction.atomic
+def pledge_cancel(
+    *,
+    pledge: Pledge,
+    reason: str,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> Pledge:
+    """Cancel a pending pledge (never paid, fake). Its amount stops counting, so a
+    campaign that had reached its goal by promises may accept pledges again."""
+    now = now or timezone.now()
+    campaign = _lock(pledge.campaign)
+    pledge = Pledge.objects.get(pk=pledge.pk)
+    if pledge.status != Pledge.Status.PENDING:
+        raise PledgeStateError(f"pledge {pledge.reference} is {pledge.status}")
+    _cancel_locked(campaign, pledge, reason=reason, by=by, now=now)
+    Activity.objects.create(
+        campaign=campaign,
+        actor=by,
+        action=Activity.Action.PLEDGE_CANCELLED,
+        reference=pledge.reference,
+        details={
+            "pledged": _money_str(pledge.amount),
+            "currency": campaign.currency,
+            "reason": reason,
+        },
+        created_at=now,
+    )
+    return pledge
+
+
+def _cancel_locked(
+    campaign: Campaign,
+    pledge: Pledge,
+    *,
+    reason: str,
+    by: AbstractBaseUser | None,
+    now: datetime,
+) -> None:
+    before = _Share.of(pledge)
+    pledge.status = Pledge.Status.CANCELLED
+    pledge.cancelled_at = now
+    pledge.cancelled_by = by
+    pledge.cancel_reason = reason[:200]
+    pledge.save(
+        update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"]
+    )
+    _move_totals(campaign, before, _Share.of(pledge))
+
+
+EXPIRED = "expired"
+
+
+def expire_pledges(*, now: datetime | None = None) -> int:
+    """Cancel, as "expired", pending pledges older than their campaign's expiry
+    period. Idempotent: a second run finds nothing. Returns how many expired."""
+    now = now or timezone.now()
+    campaign_ids = (
+        Pledge.objects.filter(status=Pledge.Status.PENDING)
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
+    count = 0
+    for campaign in Campaign.objects.filter(pk__in=list(campaign_ids)):
+        count += _expire_campaign_pledges(campaign=campaign, now=now)
+    return count
+
+
+@transaction.atomic
+def _expire_campaign_pledges(*, campaign: Campaign, now: datetime) -> int:
+    campaign = _lock(campaign)
+    cutoff = now - timedelta(days=campaign.pledge_expiry_days)
+    expired = list(
+        Pledge.objects.filter(
+            campaign=campaign, status=Pledge.Status.PENDING, created_at__lt=cutoff
+        )
+    )
+    for pledge in expired:
+        _cancel_locked(campaign, pledge, reason=EXPIRED, by=None, now=now)
+    if expired:
+        Activity.objects.create(
+            campaign=campaign,
+            action=Activity.Action.PLEDGES_EXPIRED,
+            details={
+                "references": [pledge.reference for pledge in expired],
+                "pledged": str(
+                    sum((to_cents(p.amount.amount) for p in expired), Decimal(0))
+                ),
+                "currency": campaign.currency,
+            },
+            created_at=now,
+        )
+    return len(expired)
+
+
+@transaction.atomic
+def gift_record(
+    *,
+    campaign: Campaign,
+    amount: Decimal,
+    line: BudgetLine | None,
+    note: str,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> Pledge:
+    """Money that arrived without a usable reference, recorded as received, in
+    whatever state the campaign is (money after closing still counts)."""
+    now = now or timezone.now()
+    amount = to_cents(amount)
+    if amount <= 0:
+        raise AmountRefused("min_value")
+    campaign = _lock(campaign)
+    if line is not None and line.campaign_id != campaign.pk:
+        raise LineRefused("invalid_choice")
+    money = Money(amount, campaign.currency)
+    gift = Pledge.objects.create(
+        campaign=campaign,
+        line=line,
+        kind=Pledge.Kind.GIFT,
+        amount=money,
+        status=Pledge.Status.RECEIVED,
+        received_amount=money,
+        received_at=now,
+        received_by=by,
+        reference=_unused_reference(),
+        is_anonymous=True,
+        note=note,
+    )
+    _move_totals(campaign, _Share.of(None), _Share.of(gift))
+    Activity.objects.create(
+        campaign=campaign,
+        actor=by,
+        action=Activity.Action.GIFT_RECORDED,
+        reference=gift.reference,
+        details={
+            "received": str(amount),
+            "currency": campaign.currency,
+            "line": line.label if line else "",
+        },
+        created_at=now,
+    )
+    _close_if_goal_collected(campaign, by=by, now=now)
+    return gift
+
+
+@transaction.atomic
+def pledge_set_message_hidden(
+    *, pledge: Pledge, hidden: bool, by: AbstractBaseUser | None
+) -> Pledge:
+    """Hide a donor's message from the public page, or show it again."""
+    campaign = _lock(pledge.campaign)
+    Pledge.objects.filter(pk=pledge.pk).update(message_hidden=hidden)
+    pledge.message_hidden = hidden
+    campaign.version += 1
+    Campaign.objects.filter(pk=campaign.pk).update(version=campaign.version)
+    Activity.objects.create(
+        campaign=campaign,
+        actor=by,
+        action=Activity.Action.MESSAGE_HIDDEN,
+        reference=pledge.reference,
+        details={"hidden": hidden},
+    )
+    return pledge
+
+
+# ---------------------------------------------------------------------------
+# Closing
+# ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_close(
+    *,
+    campaign: Campaign,
+    reason: str,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> bool:
+    """Record that a campaign closed. Returns False if it was already recorded."""
+    now = now or timezone.now()
+    locked = _lock(campaign)
+    if locked.closed_at is not None:
+        return False
+    _record_closing(locked, reason=reason, by=by, now=now)
+    return True
+
+
+def close_ended_campaigns(*, now: datetime | None = None) -> int:
+    """Record the closing of every campaign whose deadline passed. Idempotent.
+
+    The closing is dated at the deadline: that is when the campaign stopped.
+    """
+    now = now or timezone.now()
+    closed = 0
+    for campaign in Campaign.objects.past_deadline_not_closed(now):
+        closed += campaign_close(
+            campaign=campaign,
+            reason=Campaign.ClosedReason.DEADLINE,
+            by=None,
+            now=campaign.deadline,
+        )
+    return closed
