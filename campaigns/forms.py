@@ -121,8 +121,11 @@ class BudgetLineForm(forms.ModelForm):
         model = BudgetLine
         fields = ("position", "label", "target", "note")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, campaign: Campaign | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The campaign as the organizer is saving it (maybe not in the database
+        # yet, maybe with a new currency).
+        self.campaign = campaign
         if self.instance.pk:
             self.initial["target"] = self.instance.target.amount
 
@@ -132,12 +135,15 @@ class BudgetLineForm(forms.ModelForm):
     def _post_clean(self) -> None:
         target = self.cleaned_data.get("target")
         if target is not None:
-            currency = getattr(self.instance.campaign, "currency", None) or "EUR"
+            currency = self.campaign.currency if self.campaign else "EUR"
             self.cleaned_data["target"] = Money(target, currency)
         super()._post_clean()
 
 
 class BudgetLineFormSet(forms.BaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "campaign": self.instance}
+
     def clean(self) -> None:
         super().clean()
         if any(self.errors):

@@ -98,7 +98,8 @@ def prepare(upload) -> PreparedPhoto:
     image = ImageOps.exif_transpose(image)
     clean = _from_pixels(image)
     prepared = PreparedPhoto()
-    widths = [w for w in WIDTHS if w < clean.width] + [min(clean.width, WIDTHS[-1])]
+    largest = min(clean.width, WIDTHS[-1])  # never upscaled
+    widths = [w for w in WIDTHS if w < largest] + [largest]
     for width in widths:
         height = max(1, round(clean.height * width / clean.width))
         resized = clean if width == clean.width else clean.resize((width, height))
