@@ -1,0 +1,293 @@
+"""Fill an empty, migrated database with campaigns and pledges, fast.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/zbor_bench \\
+        .venv/bin/python bench/seed.py --campaigns 200 --pledges 100000
+
+Pledges go in with bulk_create in one transaction; afterwards the denormalised
+totals (Campaign.collected, promised, supporters and BudgetLine.earmarked) are
+recomputed in SQL so they equal the sums of the pledges, as pledge_create keeps
+them. Two campaigns have fixed slugs for the benchmark: `bench-page` (the page
+that is loaded, holding a large share of the pledges) and `bench-pledges` (open,
+not stopping at its goal, for the pledge POST).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import (  # noqa: E402
+    Case,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from djmoney.money import Money  # noqa: E402
+
+from campaigns.models import BudgetLine, Campaign  # noqa: E402
+from donations.models import (  # noqa: E402
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    Pledge,
+    new_access_key,
+)
+
+LINES = [
+    ("Rent for the first three months", "1000"),
+    ("Food", "400"),
+    ("Clothing and household items", "300"),
+    ("Paying off debts", "800"),
+]
+BATCH = 5000
+EFFECTIVE_AMOUNT = Case(
+    When(status="received", then=F("received_amount")),
+    When(status="pending", then=F("amount")),
+    default=Value(Decimal("0")),
+    output_field=DecimalField(max_digits=12, decimal_places=2),
+)
+
+
+def unique_references(count: int, rng: random.Random) -> list[str]:
+    seen: set[str] = set()
+    while len(seen) < count:
+        seen.add("".join(rng.choices(REFERENCE_ALPHABET, k=REFERENCE_LENGTH)))
+    return list(seen)
+
+
+def make_campaigns(count: int, rng: random.Random) -> list[Campaign]:
+    now = timezone.now()
+    slugs = ["bench-page", "bench-pledges"] + [
+        f"bench-{n:03d}" for n in range(2, count)
+    ]
+    campaigns = []
+    for n, slug in enumerate(slugs[:count]):
+        deadline = now + timedelta(days=rng.randint(5, 60))
+        if n >= 2 and n % 10 == 0:
+            deadline = now - timedelta(days=rng.randint(1, 30))  # some are over
+        campaigns.append(
+            Campaign(
+                slug=slug,
+                title=f"Helping beneficiary {n} start a new life",
+                beneficiary_name=f"Person {n}",
+                city="Warsaw",
+                country="Poland",
+                summary="A former political prisoner starts over in Poland.",
+                story="He left Belarus in April 2024.\n\n" * 5,
+                published=True,
+                deadline=deadline,
+                # The pledge benchmark must never find its campaign full.
+                stop_at_goal=slug != "bench-pledges",
+                max_pledge=Decimal("10000"),
+                iban="PL61109010140000071219812874",
+                account_holder="Fundacja Zbor",
+            )
+        )
+    Campaign.objects.bulk_create(campaigns)
+    # bulk_create returns ids on PostgreSQL and SQLite alike.
+    lines = [
+        BudgetLine(
+            campaign=campaign,
+            label=label,
+            target=Money(Decimal(target) * (1000 if n == 1 else 1), "EUR"),
+            earmarked=Money(0, "EUR"),
+            position=position,
+        )
+        for n, campaign in enumerate(campaigns)
+        for position, (label, target) in enumerate(LINES)
+    ]
+    BudgetLine.objects.bulk_create(lines)
+    return campaigns
+
+
+def pledge_rows(campaigns: list[Campaign], count: int, rng: random.Random):
+    """Pledges as {attname: value} dicts: a fifth on the page the benchmark loads,
+    the rest spread over the other campaigns; 60 % received, 30 % pending."""
+    lines_by_campaign: dict[int, list[int]] = {}
+    for line_id, campaign_id in BudgetLine.objects.values_list("id", "campaign_id"):
+        lines_by_campaign.setdefault(campaign_id, []).append(line_id)
+    heavy = campaigns[0]
+    others = campaigns[1:] or campaigns
+    references = unique_references(count, rng)
+    now = timezone.now()
+    for n in range(count):
+        campaign = heavy if n % 5 == 0 else others[n % len(others)]
+        amount = Decimal(rng.choice([5, 10, 20, 25, 50, 100])) + Decimal(
+            rng.choice(["0", "0.50", "0.99"])
+        )
+        roll = rng.random()
+        status = "received" if roll < 0.6 else "pending" if roll < 0.9 else "cancelled"
+        created = now - timedelta(seconds=rng.randint(60, 30 * 86400))
+        yield {
+            "campaign_id": campaign.id,
+            "line_id": rng.choice(lines_by_campaign[campaign.id])
+            if rng.random() < 0.4
+            else None,
+            "amount": amount,
+            "amount_currency": "EUR",
+            "status": status,
+            "received_amount": amount if status == "received" else None,
+            "received_amount_currency": "EUR",
+            "received_at": created if status == "received" else None,
+            "cancelled_at": created if status == "cancelled" else None,
+            "reference": references[n],
+            "access_key": new_access_key(),
+            "donor_name": f"Donor {n}" if n % 3 else "",
+            "is_anonymous": n % 3 == 0,
+            "message": "Good luck!" if n % 7 == 0 else "",
+            "language": "en",
+            "created_at": created,
+        }
+
+
+def make_pledges(campaigns: list[Campaign], count: int, rng: random.Random) -> None:
+    """COPY on PostgreSQL (seconds for 100 000 rows), bulk_create elsewhere.
+
+    Columns this script does not set take their field's default, so a field added
+    to Pledge later does not break the seed.
+    """
+    fields = [f for f in Pledge._meta.concrete_fields if not f.primary_key]
+    # A list, not a generator: no query may run on the connection during COPY.
+    rows = list(pledge_rows(campaigns, count, rng))
+    if connection.vendor != "postgresql":
+        batch = []
+        for row in rows:
+            pledge = Pledge(**{k: v for k, v in row.items() if k != "created_at"})
+            batch.append(pledge)
+            if len(batch) == BATCH:
+                Pledge.objects.bulk_create(batch)
+                batch = []
+        Pledge.objects.bulk_create(batch)
+        return
+
+    def column_value(field, row):
+        if field.attname in row:
+            return row[field.attname]
+        value = field.get_default()
+        return value.amount if isinstance(value, Money) else value
+
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Pledge._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([column_value(f, row) for f in fields])
+
+
+def recompute_totals() -> None:
+    """Set every denormalised total to the sum of its pledges (two UPDATEs)."""
+    zero = Value(
+        Decimal("0"), output_field=DecimalField(max_digits=12, decimal_places=2)
+    )
+
+    def pledge_sum(field: str, group: str, **filters):
+        return Coalesce(
+            Subquery(
+                Pledge.objects.filter(**{group: OuterRef("pk")}, **filters)
+                .order_by()
+                .values(group)
+                .annotate(total=Sum(field))
+                .values("total")
+            ),
+            zero,
+        )
+
+    Campaign.objects.update(
+        collected=pledge_sum(
+            "received_amount", "campaign", status=Pledge.Status.RECEIVED
+        ),
+        promised=pledge_sum("amount", "campaign", status=Pledge.Status.PENDING),
+        supporters=Coalesce(
+            Subquery(
+                Pledge.objects.filter(campaign=OuterRef("pk"))
+                .exclude(status=Pledge.Status.CANCELLED)
+                .order_by()
+                .values("campaign")
+                .annotate(n=Count("id"))
+                .values("n")
+            ),
+            0,
+        ),
+        version=F("version") + 1,
+    )
+    BudgetLine.objects.update(
+        earmarked=Coalesce(
+            Subquery(
+                Pledge.objects.filter(line=OuterRef("pk"))
+                .order_by()
+                .values("line")
+                .annotate(total=Sum(EFFECTIVE_AMOUNT))
+                .values("total")
+            ),
+            zero,
+        )
+    )
+
+
+def check_totals() -> None:
+    """Fail loudly if any total differs from the sum of its pledges."""
+    sums = Campaign.objects.annotate(
+        c=Coalesce(
+            Sum("pledges__received_amount", filter=Q(pledges__status="received")),
+            Decimal(0),
+        ),
+        p=Coalesce(
+            Sum("pledges__amount", filter=Q(pledges__status="pending")), Decimal(0)
+        ),
+    )
+    for campaign in sums:
+        if (campaign.collected.amount, campaign.promised.amount) != (
+            campaign.c,
+            campaign.p,
+        ):
+            raise SystemExit(f"totals of {campaign.slug} differ from its pledges")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--campaigns", type=int, default=200)
+    parser.add_argument("--pledges", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    if Campaign.objects.exists():
+        raise SystemExit("seed.py fills an empty database; this one has campaigns.")
+    rng = random.Random(args.seed)
+    started = time.monotonic()
+    with transaction.atomic():
+        campaigns = make_campaigns(max(args.campaigns, 2), rng)
+        make_pledges(campaigns, args.pledges, rng)
+        recompute_totals()
+    check_totals()
+    print(
+        f"seeded {len(campaigns)} campaigns and {args.pledges} pledges "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
