@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import re
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import BudgetLine, Campaign, Coverage
+from campaigns.money import to_cents
+from campaigns.templatetags.money import format_money
+from donations.pledging import PLEDGE_MIN, Donor
+
+SUGGESTED_AMOUNTS = [Decimal(n) for n in ("10", "25", "50", "100")]
+OTHER = "other"
+MOST_NEEDED = ""
+
+# Digits, with at most one decimal separator (a point or a comma, as donors type
+# in Polish). Signs, exponents ("1e3"), "NaN" and "Infinity" never match.
+AMOUNT_RE = re.compile(r"^(?P<units>\d{1,12})(?:[.,](?P<cents>\d+))?$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def new_submission_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def parse_amount(text: str) -> Decimal:
+    """A donor's typed amount as a Decimal, or ValidationError with a code."""
+    compact = re.sub(r"[\s\u00a0\u202f]", "", text or "")
+    if not compact:
+        raise ValidationError(_("Enter an amount."), code="required")
+    match = AMOUNT_RE.match(compact)
+    if match is None:
+        raise ValidationError(
+            _("Enter the amount as a number, for example 25 or 12.50."),
+            code="invalid",
+        )
+    cents = match["cents"]
+    if cents is not None and len(cents) > 2:
+        raise ValidationError(
+            _("Use at most two decimal places."), code="max_decimal_places"
+        )
+    try:
+        return Decimal(f"{match['units']}.{cents or '0'}")
+    except InvalidOperation as error:  # pragma: no cover - the regex forbids it
+        raise ValidationError(_("Enter a number."), code="invalid") from error
+
+
+class TokenForm(forms.Form):
+    """Just the one-time token, to find a pledge already made with it."""
+
+    token = forms.CharField(max_length=64)
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"]
+        if not TOKEN_RE.match(token):
+            raise ValidationError(_("This form is not valid."), code="invalid")
+        return token
+
+
+class LineChoiceField(forms.ChoiceField):
+    # The choices offered are the lines still open; which values are acceptable
+    # is decided in PledgeForm.clean_line, with a message for each case.
+    def validate(self, value) -> None:
+        pass
+
+
+class PledgeForm(forms.Form):
+    """The donor's pledge. Only these fields are read; anything else posted
+    (status, currency, reference, totals) is ignored."""
+
+    amount = forms.ChoiceField(
+        label=_("Amount"), required=False, widget=forms.RadioSelect
+    )
+    other_amount = forms.CharField(
+        label=_("Other amount"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "size": "8"}
+        ),
+    )
+    line = LineChoiceField(
+        label=_("What it is for"), required=False, widget=forms.RadioSelect
+    )
+    donor_name = forms.CharField(
+        label=_("Your name"),
+        required=False,
+        max_length=80,
+        help_text=_("Shown with your pledge unless you stay anonymous."),
+    )
+    is_anonymous = forms.BooleanField(label=_("Stay anonymous"), required=False)
+    show_amount = forms.BooleanField(
+        label=_("Show my amount"),
+        required=False,
+        help_text=_("Off: the page shows your name and message, not the amount."),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("Optional and never shown: for your reference code and a receipt."),
+    )
+    message = forms.CharField(
+        label=_("Message"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text=_("Plain text, at most 500 characters."),
+    )
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, campaign: Campaign, coverage: Coverage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.lines: list[BudgetLine] = list(campaign.lines.all())
+        self.covered_ids = {
+            line.pk
+            for line, share in zip(self.lines, coverage.lines, strict=True)
+            if share.is_done
+        }
+        self.fields["amount"].choices = [
+            (str(value), format_money(value, campaign.currency))
+            for value in SUGGESTED_AMOUNTS
+            if value <= campaign.max_pledge
+        ] + [(OTHER, _("Other amount"))]
+        self.fields["line"].choices = [(MOST_NEEDED, _("Where most needed"))] + [
+            (str(line.pk), line.label)
+            for line in self.lines
+            if line.pk not in self.covered_ids
+        ]
+        self.fields["line"].initial = MOST_NEEDED
+        self.fields["other_amount"].help_text = _("From %(min)s to %(max)s.") % {
+            "min": format_money(PLEDGE_MIN, campaign.currency),
+            "max": format_money(campaign.max_pledge, campaign.currency),
+        }
+        if not self.is_bound:
+            self.fields["token"].initial = new_submission_token()
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"]
+        if not TOKEN_RE.match(token):
+            raise ValidationError(
+                _("This form has expired. Please try again."), code="invalid"
+            )
+        return token
+
+    def clean_line(self) -> BudgetLine | None:
+        value = self.cleaned_data["line"]
+        if value == MOST_NEEDED:
+            return None
+        line = next((own for own in self.lines if str(own.pk) == value), None)
+        if line is None:
+            raise ValidationError(
+                _("Choose one of this campaign's needs, or “Where most needed”."),
+                code="invalid_choice",
+            )
+        if line.pk in self.covered_ids:
+            raise ValidationError(
+                _(
+                    "“%(line)s” is already covered, thank you. "
+                    "Choose another need or “Where most needed”."
+                ),
+                code="covered",
+                params={"line": line.label},
+            )
+        return line
+
+    def clean_message(self) -> str:
+        return self.cleaned_data["message"].strip()
+
+    def clean_donor_name(self) -> str:
+        return " ".join(self.cleaned_data["donor_name"].split())
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "amount" in self.errors or "other_amount" in self.errors:
+            return cleaned
+        other = cleaned.get("other_amount", "")
+        choice = cleaned.get("amount", "")
+        try:
+            if other.strip():
+                value = parse_amount(other)
+            elif choice and choice != OTHER:
+                value = Decimal(choice)
+            elif choice == OTHER:
+                raise ValidationError(_("Enter the other amount."), code="required")
+            else:
+                raise ValidationError(_("Choose or enter an amount."), code="required")
+            self._check_limits(value)
+        except ValidationError as error:
+            self.add_error("other_amount" if other.strip() else "amount", error)
+        else:
+            cleaned["pledge_amount"] = to_cents(value)
+        return cleaned
+
+    def _check_limits(self, value: Decimal) -> None:
+        currency = self.campaign.currency
+        if value < PLEDGE_MIN:
+            raise ValidationError(
+                _("The smallest pledge is %(min)s."),
+                code="min_value",
+                params={"min": format_money(PLEDGE_MIN, currency)},
+            )
+        if value > self.campaign.max_pledge:
+            raise ValidationError(
+                _("The largest pledge is %(max)s."),
+                code="max_value",
+                params={"max": format_money(self.campaign.max_pledge, currency)},
+            )
+
+    def donor(self, *, language: str) -> Donor:
+        data = self.cleaned_data
+        return Donor(
+            name=data["donor_name"],
+            is_anonymous=data["is_anonymous"],
+            show_amount=data["show_amount"],
+            email=data["email"],
+            message=data["message"],
+            language=language,
+        )
+
+
+# Admin forms ---------------------------------------------------------------
+
+
+def _positive_amount(**kwargs) -> forms.DecimalField:
+    return forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), **kwargs
+    )
+
+
+class ReceiveForm(forms.Form):
+    amount = _positive_amount(
+        label=_("Amount that arrived"),
+        help_text=_("What the account was credited with, in the campaign's currency."),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class GiftForm(forms.Form):
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=Campaign.objects.order_by("title")
+    )
+    amount = _positive_amount(label=_("Amount that arrived"))
+    line = forms.ModelChoiceField(
+        label=_("Budget line"),
+        queryset=BudgetLine.objects.select_related("campaign"),
+        required=False,
+        help_text=_("Leave empty for “where most needed”."),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Where the money came from, for the team."),
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        campaign, line = cleaned.get("campaign"), cleaned.get("line")
+        if campaign and line and line.campaign_id != campaign.pk:
+            self.add_error(
+                "line",
+                ValidationError(
+                    _("This line belongs to another campaign."), code="invalid_choice"
+                ),
+            )
+        return cleaned

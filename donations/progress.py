@@ -1,0 +1,126 @@
+"""What the campaign page shows of the money: built from stored totals in a fixed
+number of queries, however many pledges there are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from djmoney.money import Money
+
+from campaigns.models import BudgetLine, Campaign
+from donations.models import Pledge
+
+RECENT_SUPPORTERS = 10
+
+
+@dataclass(frozen=True)
+class LineProgress:
+    line: BudgetLine
+    covered: Money
+    remaining: Money
+    done: bool
+
+
+@dataclass(frozen=True)
+class RecentSupporter:
+    name: str
+    message: str
+    amount: Money | None  # only when the donor chose to show it
+    days_ago: int  # day granularity: no exact times are published
+
+
+@dataclass(frozen=True)
+class Progress:
+    campaign: Campaign
+    state: str
+    closed_reason: str
+    accepting: bool
+    goal: Money
+    collected: Money
+    promised: Money
+    raised: Money
+    over_goal: Money
+    percent_raised: int
+    percent_collected: int
+    supporters: int
+    lines: list[LineProgress]
+    recent: list[RecentSupporter]
+    time_left: timedelta | None
+
+    @property
+    def past_goal(self) -> bool:
+        return self.over_goal.amount > 0
+
+    @property
+    def days_left(self) -> int:
+        return self.time_left.days if self.time_left is not None else 0
+
+    @property
+    def hours_left(self) -> int:
+        return self.time_left.seconds // 3600 if self.time_left is not None else 0
+
+
+def recent_supporters(
+    campaign: Campaign, *, now: datetime, limit: int = RECENT_SUPPORTERS
+) -> list[RecentSupporter]:
+    """The latest donors who pledged through the form (one query)."""
+    today = timezone.localdate(now)
+    pledges = (
+        Pledge.objects.not_cancelled()
+        .filter(campaign=campaign, kind=Pledge.Kind.PLEDGE)
+        .only(
+            "donor_name",
+            "is_anonymous",
+            "show_amount",
+            "message",
+            "message_hidden",
+            "amount",
+            "amount_currency",
+            "created_at",
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        RecentSupporter(
+            name=pledge.public_name,
+            message="" if pledge.message_hidden else pledge.message,
+            amount=pledge.amount if pledge.show_amount else None,
+            days_ago=max((today - timezone.localdate(pledge.created_at)).days, 0),
+        )
+        for pledge in pledges
+    ]
+
+
+def campaign_progress(campaign: Campaign, *, now: datetime | None = None) -> Progress:
+    """Everything progress.html shows. Reads the campaign's lines (prefetch them)
+    and runs one query for the recent supporters."""
+    now = now or timezone.now()
+    coverage = campaign.coverage()
+    lines = [
+        LineProgress(
+            line=line,
+            covered=campaign.money(share.covered),
+            remaining=campaign.money(share.remaining),
+            done=share.is_done,
+        )
+        for line, share in zip(campaign.lines.all(), coverage.lines, strict=True)
+    ]
+    return Progress(
+        campaign=campaign,
+        state=campaign.state(now),
+        closed_reason=campaign.effective_closed_reason(now),
+        accepting=campaign.is_accepting_pledges(now),
+        goal=campaign.goal,
+        collected=campaign.money(campaign.collected.amount),
+        promised=campaign.money(campaign.promised.amount),
+        raised=campaign.raised,
+        over_goal=campaign.money(coverage.over_goal),
+        percent_raised=campaign.percent_raised(),
+        percent_collected=campaign.percent_collected(),
+        supporters=campaign.supporters,
+        lines=lines,
+        recent=recent_supporters(campaign, now=now),
+        time_left=campaign.time_left(now),
+    )

@@ -1,0 +1,289 @@
+import re
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from unittest import mock
+
+from django.db import IntegrityError
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from donations.models import Pledge
+from donations.pledging import campaign_close, pledge_create
+from tests.base import make_campaign
+from tests.donations.base import DonationsTestCase, fresh, pledge
+
+TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
+
+
+class PledgeFormTests(DonationsTestCase):
+    def setUp(self):
+        self.url = reverse("donations:pledge", args=[self.campaign.slug])
+
+    def load_form(self) -> str:
+        response = self.client.get(self.url)
+        self.assertEqual(response.status_code, 200)
+        return TOKEN_RE.search(response.content.decode())[1]
+
+    def post(self, token: str | None = None, **fields):
+        data = {"amount": "25", "line": "", "token": token or secrets.token_urlsafe(24)}
+        data.update(fields)
+        return self.client.post(
+            self.url, {k: v for k, v in data.items() if v is not None}
+        )
+
+    def assertRefused(self, response, field: str, code: str, status: int = 400):
+        self.assertEqual(response.status_code, status)
+        errors = response.context["form"].errors.as_data()
+        self.assertIn(field, errors, errors)
+        self.assertEqual([e.code for e in errors[field]], [code])
+        self.assertFalse(Pledge.objects.exists())
+        self.assertTotalsExact(self.campaign)
+
+    # The form page ---------------------------------------------------------
+
+    def test_it_shows_suggested_amounts_lines_and_a_one_time_token(self):
+        response = self.client.get(self.url)
+        self.assertContains(response, 'type="radio" name="amount" value="25"')
+        self.assertContains(response, "Where most needed")
+        self.assertContains(response, "Paying off debts")
+        self.assertContains(response, 'name="other_amount"')
+        self.assertContains(response, 'name="email"')
+        self.assertNotEqual(self.load_form(), self.load_form())
+        self.assertIn("no-cache", response["Cache-Control"])
+
+    def test_it_offers_no_covered_line(self):
+        pledge(self.campaign, "300", self.clothing)
+        response = self.client.get(self.url)
+        self.assertNotContains(response, "Clothing and household items")
+        self.assertContains(response, "Food")
+
+    def test_it_answers_404_for_an_unpublished_campaign(self):
+        make_campaign(slug="draft", published=False)
+        url = reverse("donations:pledge", args=["draft"])
+        self.assertEqual(self.client.get(url).status_code, 404)
+
+    def test_it_refuses_other_methods(self):
+        self.assertEqual(self.client.put(self.url).status_code, 405)
+        self.assertEqual(self.client.delete(self.url).status_code, 405)
+
+    # Pledging --------------------------------------------------------------
+
+    def test_a_pledge_redirects_to_its_thank_you_page(self):
+        response = self.post(
+            amount="50",
+            line=str(self.food.pk),
+            donor_name="Ala",
+            email="ala@example.org",
+            message="Good luck!",
+            show_amount="on",
+        )
+        made = Pledge.objects.get()
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(response["Location"], made.get_absolute_url())
+        self.assertEqual(made.amount.amount, Decimal("50.00"))
+        self.assertEqual(made.line, self.food)
+        self.assertEqual((made.donor_name, made.message), ("Ala", "Good luck!"))
+        self.assertTrue(made.show_amount)
+        self.assertEqual(made.language, "en")
+        self.assertTotalsExact(self.campaign)
+
+    def test_show_amount_is_off_by_default(self):
+        self.post()
+        self.assertFalse(Pledge.objects.get().show_amount)
+
+    def test_a_typed_amount_counts_over_a_chosen_one_and_takes_a_comma(self):
+        self.post(amount="25", other_amount="12,50")
+        self.assertEqual(Pledge.objects.get().amount.amount, Decimal("12.50"))
+
+    def test_fields_the_form_does_not_offer_are_ignored(self):
+        self.post(
+            status="received",
+            currency="USD",
+            amount_currency="USD",
+            reference="AAAAAAAA",
+            received_amount="9999",
+            collected="100000",
+            supporters="1000",
+            kind="gift",
+        )
+        made = Pledge.objects.get()
+        self.assertEqual(made.status, Pledge.Status.PENDING)
+        self.assertEqual(str(made.amount.currency), "EUR")
+        self.assertNotEqual(made.reference, "AAAAAAAA")
+        self.assertIsNone(made.received_amount)
+        self.assertEqual(made.kind, Pledge.Kind.PLEDGE)
+        campaign = self.assertTotalsExact(self.campaign)
+        self.assertEqual(campaign.collected.amount, 0)
+
+    def test_every_bad_amount_is_refused_beside_the_field(self):
+        cases = [
+            ({"amount": ""}, "amount", "required"),
+            ({"amount": "other"}, "amount", "required"),
+            ({"amount": "7"}, "amount", "invalid_choice"),
+            ({"other_amount": "0"}, "other_amount", "min_value"),
+            ({"other_amount": "0.00"}, "other_amount", "min_value"),
+            ({"other_amount": "0.99"}, "other_amount", "min_value"),
+            ({"other_amount": "-5"}, "other_amount", "invalid"),
+            ({"other_amount": "abc"}, "other_amount", "invalid"),
+            ({"other_amount": "12.345"}, "other_amount", "max_decimal_places"),
+            ({"other_amount": "NaN"}, "other_amount", "invalid"),
+            ({"other_amount": "Infinity"}, "other_amount", "invalid"),
+            ({"other_amount": "-Infinity"}, "other_amount", "invalid"),
+            ({"other_amount": "1e3"}, "other_amount", "invalid"),
+            ({"other_amount": "0x10"}, "other_amount", "invalid"),
+            ({"other_amount": "10000.01"}, "other_amount", "max_value"),
+            ({"other_amount": "1.2.3"}, "other_amount", "invalid"),
+        ]
+        for fields, field, code in cases:
+            with self.subTest(fields=fields):
+                self.assertRefused(self.post(**fields), field, code)
+
+    def test_the_campaign_maximum_is_its_own(self):
+        Campaign.objects.filter(pk=self.campaign.pk).update(max_pledge=Decimal("500"))
+        self.assertRefused(
+            self.post(other_amount="500.01"), "other_amount", "max_value"
+        )
+        self.assertEqual(self.post(other_amount="500").status_code, 303)
+
+    def test_every_bad_line_is_refused_beside_the_field(self):
+        other = make_campaign(slug="other")
+        pledge(self.campaign, "300", self.clothing)
+        Pledge.objects.all().delete()  # keep the covered total, drop the pledge
+        cases = [
+            (str(other.lines.first().pk), "invalid_choice"),
+            ("999999", "invalid_choice"),
+            ("abc", "invalid_choice"),
+        ]
+        for line, code in cases:
+            with self.subTest(line=line):
+                response = self.post(line=line)
+                self.assertEqual(response.status_code, 400)
+                errors = response.context["form"].errors.as_data()
+                self.assertEqual([e.code for e in errors["line"]], [code])
+
+    def test_a_covered_line_is_refused_with_its_name(self):
+        pledge(self.campaign, "300", self.clothing)
+        response = self.post(line=str(self.clothing.pk))
+        self.assertEqual(response.status_code, 400)
+        self.assertContains(response, "is already covered", status_code=400)
+        self.assertEqual(Pledge.objects.count(), 1)
+
+    def test_a_name_or_message_too_long_is_refused(self):
+        self.assertRefused(self.post(donor_name="x" * 81), "donor_name", "max_length")
+        self.assertRefused(self.post(message="x" * 501), "message", "max_length")
+        self.assertEqual(self.post(message="x" * 500).status_code, 303)
+
+    def test_a_bad_email_is_refused(self):
+        self.assertRefused(self.post(email="not an email"), "email", "invalid")
+
+    def test_a_post_without_the_one_time_token_is_refused(self):
+        response = self.client.post(self.url, {"amount": "25", "line": ""})
+        self.assertRefused(response, "token", "required")
+
+    # Campaigns that stopped accepting ---------------------------------------
+
+    def test_after_the_goal_it_refuses_with_409_and_says_so(self):
+        pledge(self.campaign, "2500")
+        response = self.post()
+        self.assertEqual(response.status_code, 409)
+        self.assertContains(response, "The goal is reached", status_code=409)
+        self.assertNotContains(response, 'name="amount"', status_code=409)
+        self.assertEqual(Pledge.objects.count(), 1)
+
+    def test_the_form_page_after_the_goal_has_no_form(self):
+        pledge(self.campaign, "2500")
+        response = self.client.get(self.url)
+        self.assertContains(response, "The goal is reached")
+        self.assertNotContains(response, "<form")
+
+    def test_a_form_loaded_before_the_goal_and_posted_after_is_refused(self):
+        token = self.load_form()
+        pledge(self.campaign, "2500")  # another donor crosses the goal meanwhile
+        response = self.post(token=token)
+        self.assertEqual(response.status_code, 409)
+        self.assertContains(response, "The goal is reached", status_code=409)
+        self.assertEqual(Pledge.objects.count(), 1)
+
+    def test_a_form_loaded_before_the_deadline_and_posted_after_is_refused(self):
+        deadline = timezone.now() + timedelta(hours=1)
+        Campaign.objects.filter(pk=self.campaign.pk).update(deadline=deadline)
+        token = self.load_form()
+        with mock.patch(
+            "django.utils.timezone.now", return_value=deadline + timedelta(seconds=1)
+        ):
+            response = self.post(token=token)
+        self.assertEqual(response.status_code, 409)
+        self.assertContains(response, "The collection is over", status_code=409)
+        self.assertContains(response, "The deadline has passed", status_code=409)
+        self.assertFalse(Pledge.objects.exists())
+
+    def test_a_closed_campaign_refuses_with_what_was_collected(self):
+        made = pledge(self.campaign, "2665")
+        from donations.pledging import pledge_receive
+
+        pledge_receive(pledge=made, amount=Decimal("2665"), by=self.volunteer)
+        response = self.post()
+        self.assertContains(
+            response, "The collection is over. Collected: €2,665", status_code=409
+        )
+
+    def test_a_goal_crossed_between_the_check_and_the_lock_is_refused(self):
+        token = self.load_form()
+        real_create = pledge_create
+
+        def someone_else_first(**kwargs):
+            pledge(self.campaign, "2500")
+            return real_create(**kwargs)
+
+        with mock.patch(
+            "donations.views.pledge_create", side_effect=someone_else_first
+        ):
+            response = self.post(token=token)
+        self.assertEqual(response.status_code, 409)
+        self.assertContains(response, "The goal is reached", status_code=409)
+        self.assertEqual(Pledge.objects.count(), 1)
+
+    def test_it_accepts_again_when_a_pledge_is_cancelled_under_the_goal(self):
+        from donations.pledging import pledge_cancel
+
+        big = pledge(self.campaign, "2500")
+        self.assertEqual(self.post().status_code, 409)
+        pledge_cancel(pledge=big, reason="fake", by=self.volunteer)
+        self.assertEqual(self.post().status_code, 303)
+        self.assertTotalsExact(self.campaign)
+
+    def test_a_manually_closed_campaign_refuses(self):
+        campaign_close(campaign=self.campaign, reason="manual", by=self.organizer)
+        response = self.post()
+        self.assertEqual(response.status_code, 409)
+        self.assertFalse(Pledge.objects.exists())
+
+    # The one-time token ----------------------------------------------------
+
+    def test_posting_the_same_form_twice_creates_one_pledge(self):
+        token = self.load_form()
+        first = self.post(token=token, amount="50")
+        second = self.post(token=token, amount="100")
+        self.assertEqual(first.status_code, 303)
+        self.assertEqual(second.status_code, 303)
+        self.assertEqual(first["Location"], second["Location"])
+        self.assertEqual(Pledge.objects.count(), 1)
+        self.assertEqual(fresh(self.campaign).promised.amount, Decimal("50.00"))
+
+    def test_resubmitting_the_crossing_pledge_shows_it_rather_than_refusing(self):
+        token = self.load_form()
+        self.post(token=token, other_amount="2500")
+        response = self.post(token=token, other_amount="2500")
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(Pledge.objects.count(), 1)
+
+    def test_a_token_raced_into_the_database_finds_the_pledge_made(self):
+        made = pledge(self.campaign, "10", token="r" * 32)
+        with mock.patch(
+            "donations.pledging._pledge_create_locked", side_effect=IntegrityError
+        ):
+            found = pledge(self.campaign, "10", token="r" * 32)
+        self.assertEqual(found.pk, made.pk)
+        self.assertEqual(Pledge.objects.count(), 1)
