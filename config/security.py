@@ -82,9 +82,11 @@ def client_address(request: HttpRequest) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return address[:64] or "unknown"
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)
 
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)

@@ -1,0 +1,106 @@
+"""Limits on how often pledges may be sent, counted in the shared cache.
+
+Two fixed-window counters guard the pledge form: one per client address (stops
+one machine hammering a campaign) and one per campaign (a ceiling on a flood from
+many addresses, set well above what hundreds of real donors a minute need). Every
+app server shares the counters through the cache; `cache.add` + `cache.incr` are
+atomic on Redis. If the cache is down the limits fail open: a donor is never
+refused because of our infrastructure, and a warning says the limits are off.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from config.security import client_address
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """ "20/600" is 20 per 600 seconds."""
+        count, _, seconds = text.partition("/")
+        rate = cls(int(count), int(seconds))
+        if rate.count < 1 or rate.seconds < 1:
+            raise ValueError(f"A rate needs a positive count and window: {text!r}")
+        return rate
+
+
+def hit(scope: str, ident: str, rate: Rate, now: float | None = None) -> int | None:
+    """Count one hit against `rate`; return the seconds to wait if over the limit.
+
+    Returns None when under the limit, and also when the cache cannot be reached
+    (failing open, with a warning in the log).
+    """
+    now = time.time() if now is None else now
+    window = int(now // rate.seconds)
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    key = f"rl:{scope}:{digest}:{rate.seconds}:{window}"
+    try:
+        # add() is a no-op when the key exists, so concurrent first hits still
+        # start from zero exactly once; the key outlives its window by a little.
+        cache.add(key, 0, timeout=rate.seconds + 5)
+        count = cache.incr(key)
+    except Exception as error:  # noqa: BLE001 - any cache failure means "open"
+        logger.warning(
+            "Rate limit %s not applied: the cache is unavailable (%s)",
+            scope,
+            error.__class__.__name__,
+        )
+        return None
+    if count <= rate.count:
+        return None
+    return max(1, math.ceil((window + 1) * rate.seconds - now))
+
+
+def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = TemplateResponse(
+        request,
+        "429.html",
+        {
+            "retry_after": retry_after,
+            "retry_after_minutes": max(1, math.ceil(retry_after / 60)),
+        },
+        status=429,
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def limit_pledges(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuse a POST with 429 (nothing stored) when the sender's address or the
+    campaign (the view's `slug` argument) has sent too many pledges lately."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "POST":
+            per_address = Rate.parse(settings.ZBOR_PLEDGE_RATE_PER_ADDRESS)
+            per_campaign = Rate.parse(settings.ZBOR_PLEDGE_RATE_PER_CAMPAIGN)
+            address = client_address(request)
+            # One address over its limit does not use up the campaign's allowance.
+            wait = hit("pledge-address", address, per_address)
+            if wait is None:
+                wait = hit("pledge-campaign", kwargs.get("slug", ""), per_campaign)
+            if wait is not None:
+                logger.info("Pledge refused by the rate limit (retry in %ss)", wait)
+                return too_many(request, wait)
+        return view(request, *args, **kwargs)
+
+    return wrapper
