@@ -259,6 +259,23 @@ class CampaignAdminSaveTests(TemporaryMediaMixin, ZborTestCase):
         stored = [f for _, _, files in os.walk(self._media_root) for f in files]
         self.assertEqual(stored, [])
 
+    def test_removing_a_photo_removes_its_files(self):
+        photo = {"upload": image_file(size=(1000, 700)), "alt_text": "a"}
+        photo["position"] = "0"
+        self.client.post(ADD_URL, form_data(lines=TWO_LINES, photos=[photo]))
+        campaign = Campaign.objects.get(slug="ales")
+        stored = Photo.objects.get()
+        paths = [os.path.join(self._media_root, v["name"]) for v in stored.variants]
+        self.assertTrue(all(os.path.exists(path) for path in paths))
+        removal = {"id": str(stored.pk), "alt_text": "a", "position": "0"}
+        removal["DELETE"] = "on"
+        data = form_data(campaign, lines=existing_lines(campaign), photos=[removal])
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(change_url(campaign), data)
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(Photo.objects.count(), 0)
+        self.assertFalse(any(os.path.exists(path) for path in paths))
+
     def test_only_one_photo_can_be_the_cover(self):
         photos = [
             {
