@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 
 from campaigns.markdown import photo_img, render_story
 from campaigns.models import Campaign, Photo
+from donations.progress import campaign_progress
 
 
 @require_safe
@@ -60,8 +61,10 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines", "photos"), slug=slug
     )
-    # Pledging adds its own context here (progress, give link) as extra_context.
-    return render_campaign_page(request, campaign)
+    # Pledging's progress partial and give link read `progress` (fixed queries).
+    return render_campaign_page(
+        request, campaign, extra_context={"progress": campaign_progress(campaign)}
+    )
 
 
 def render_campaign_page(

@@ -65,7 +65,10 @@ class Progress:
 def recent_supporters(
     campaign: Campaign, *, now: datetime, limit: int = RECENT_SUPPORTERS
 ) -> list[RecentSupporter]:
-    """The latest donors who pledged through the form (one query)."""
+    """The latest donors who pledged through the form (one query, none while the
+    campaign has no supporters)."""
+    if campaign.supporters == 0:
+        return []
     today = timezone.localdate(now)
     pledges = (
         Pledge.objects.not_cancelled()
