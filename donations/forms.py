@@ -111,6 +111,12 @@ class PledgeForm(forms.Form):
         help_text=_("Plain text, at most 500 characters."),
     )
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # A honeypot: hidden from people (and screen readers), filled in by bots.
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     def __init__(self, *args, campaign: Campaign, coverage: Coverage, **kwargs):
         super().__init__(*args, **kwargs)
@@ -176,6 +182,11 @@ class PledgeForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if cleaned.get("website"):
+            raise ValidationError(
+                _("This form could not be sent. Reload the page and try again."),
+                code="honeypot",
+            )
         if "amount" in self.errors or "other_amount" in self.errors:
             return cleaned
         other = cleaned.get("other_amount", "")

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
 from campaigns.models import Campaign
@@ -26,6 +27,7 @@ from donations.pledging import (
     pledge_create,
 )
 from donations.progress import campaign_progress
+from donations.ratelimit import limit_pledges
 
 BAD_INPUT = 400
 NOT_ACCEPTING = 409
@@ -64,8 +66,10 @@ def _render_form(
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_post_parameters("email", "donor_name", "message")
 @csrf_protect
 @never_cache
+@limit_pledges
 def pledge(request: HttpRequest, slug: str) -> HttpResponse:
     """The pledge form (GET) and pledging (POST → redirect → GET)."""
     campaign = get_object_or_404(
