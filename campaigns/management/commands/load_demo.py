@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 
 from campaigns import photos
 from campaigns.models import BudgetLine, Campaign, Photo, TeamMember
+from campaigns.permissions import ORGANIZERS_GROUP, VOLUNTEERS_GROUP
 
 SEED_STORY = """\
 I grew up in Rechytsa, in the south of Belarus. I had a job, a girlfriend and a \
@@ -57,8 +58,6 @@ start again on my own feet.
 
 — Konstantin M.
 """
-
-ORGANIZER_MODELS = ("campaign", "budgetline", "photo", "teammember")
 
 
 class Command(BaseCommand):
@@ -218,21 +217,10 @@ def demo_picture() -> SimpleUploadedFile:
 
 def load_accounts(campaigns: dict[str, Campaign]) -> list[tuple[str, str]]:
     """organizer, volunteer (staff, in every demo team) and admin (superuser)."""
-    organizers = Group.objects.get_or_create(name="Organizers")[0]
-    organizers.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="campaigns",
-            content_type__model__in=ORGANIZER_MODELS,
-        )
-    )
-    volunteers = Group.objects.get_or_create(name="Volunteers")[0]
-    volunteers.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="campaigns",
-            content_type__model="campaign",
-            codename="view_campaign",
-        )
-    )
+    # The groups and their permissions come from migration 0002; the demo
+    # accounts join them and the team of every demo campaign.
+    organizers = Group.objects.get(name=ORGANIZERS_GROUP)
+    volunteers = Group.objects.get(name=VOLUNTEERS_GROUP)
     accounts = [
         ("organizer", organizers, TeamMember.Role.ORGANIZER),
         ("volunteer", volunteers, TeamMember.Role.VOLUNTEER),
