@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from donations.privacy import purge_donor_data
+
+
+class Command(BaseCommand):
+    help = (
+        "Clear donors' names, emails and messages in campaigns closed longer than "
+        "the retention period; amounts and totals stay. Safe to run daily."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.ZBOR_DONOR_DATA_RETENTION_DAYS,
+            help="Retention period in days (default: %(default)s, "
+            "ZBOR_DONOR_DATA_RETENTION_DAYS).",
+        )
+
+    def handle(self, *args, days: int, **options) -> None:
+        if days < 0:
+            raise CommandError("--days cannot be negative.")
+        result = purge_donor_data(retention=timedelta(days=days))
+        self.stdout.write(
+            f"Donor data purged from {result.pledges} pledges in {result.campaigns} "
+            f"campaigns closed before {result.closed_before:%Y-%m-%d %H:%M}."
+        )
