@@ -162,7 +162,12 @@ def _close_if_goal_collected(
 
 
 def _record_closing(
-    campaign: Campaign, *, reason: str, by: AbstractBaseUser | None, now: datetime
+    campaign: Campaign,
+    *,
+    reason: str,
+    by: AbstractBaseUser | None,
+    now: datetime,
+    note: str = "",
 ) -> None:
     campaign.closed_at = now
     campaign.closed_reason = reason
@@ -183,6 +188,7 @@ def _record_closing(
             "reason": reason,
             "collected": str(to_cents(campaign.collected.amount)),
             "promised": str(to_cents(campaign.promised.amount)),
+            **({"note": note} if note else {}),
         },
         created_at=now,
     )
@@ -560,14 +566,78 @@ def campaign_close(
     reason: str,
     by: AbstractBaseUser | None,
     now: datetime | None = None,
+    note: str = "",
 ) -> bool:
-    """Record that a campaign closed. Returns False if it was already recorded."""
+    """Record that a campaign closed. Returns False if it was already recorded.
+
+    `note` is the team's own words on why (closing by hand), kept in the record.
+    """
     now = now or timezone.now()
     locked = _lock(campaign)
     if locked.closed_at is not None:
         return False
-    _record_closing(locked, reason=reason, by=by, now=now)
+    _record_closing(locked, reason=reason, by=by, now=now, note=note)
     return True
+
+
+class ReopenRefused(Exception):
+    """Reopening would not make the campaign accept pledges; `code` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@transaction.atomic
+def campaign_reopen(
+    *,
+    campaign: Campaign,
+    reason: str,
+    deadline: datetime | None,
+    stop_at_goal: bool,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> Campaign:
+    """Reopen a closed campaign (PRODUCT.md): with a reason; with a new deadline
+    in the future if the old one passed (`deadline` None keeps the old one); and,
+    when it stops at its goal, only if raised is below the goal (a larger goal,
+    or stop-at-goal off). Raises ReopenRefused with the rule's code."""
+    now = now or timezone.now()
+    locked = _lock(campaign)
+    if not locked.is_closed(now):
+        raise ReopenRefused("not_closed")
+    new_deadline = deadline if deadline is not None else locked.deadline
+    if new_deadline is not None and new_deadline <= now:
+        raise ReopenRefused("deadline_passed")
+    locked.stop_at_goal = stop_at_goal
+    if stop_at_goal and locked.goal_reached():
+        raise ReopenRefused("goal_reached")
+    previous = locked.effective_closed_reason(now)
+    locked.closed_at, locked.closed_reason, locked.closed_by = None, "", None
+    locked.deadline = new_deadline
+    locked.version += 1
+    Campaign.objects.filter(pk=locked.pk).update(
+        closed_at=None,
+        closed_reason="",
+        closed_by=None,
+        deadline=new_deadline,
+        stop_at_goal=stop_at_goal,
+        version=locked.version,
+        updated_at=now,
+    )
+    Activity.objects.create(
+        campaign=locked,
+        actor=by,
+        action=Activity.Action.REOPENED,
+        details={
+            "reason": reason,
+            "previous_reason": previous,
+            "deadline": new_deadline.isoformat() if new_deadline else "",
+            "stop_at_goal": stop_at_goal,
+        },
+        created_at=now,
+    )
+    return locked
 
 
 def close_ended_campaigns(*, now: datetime | None = None) -> int:
