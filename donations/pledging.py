@@ -368,8 +368,16 @@ def pledge_receive(
     pledge.received_amount = Money(amount, campaign.currency)
     pledge.received_at = now
     pledge.received_by = by
+    # The currency column is a field of its own: without it a PLN pledge would
+    # keep the column's default (EUR) and break the one-currency constraint.
     pledge.save(
-        update_fields=["status", "received_amount", "received_at", "received_by"]
+        update_fields=[
+            "status",
+            "received_amount",
+            "received_amount_currency",
+            "received_at",
+            "received_by",
+        ]
     )
     _move_totals(campaign, before, _Share.of(pledge))
     Activity.objects.create(

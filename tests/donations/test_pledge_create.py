@@ -189,6 +189,18 @@ class ReceiveCancelGiftTests(DonationsTestCase):
         self.assertEqual(activity.details["pledged"], "100.00")
         self.assertNotIn("Ala", str(activity.details))
 
+    def test_money_received_in_another_currency_campaign_keeps_its_currency(self):
+        campaign = make_campaign(slug="pln", currency="PLN")
+        made = pledge(campaign, "100")
+        pledge_receive(pledge=made, amount=Decimal("99"), by=self.volunteer)
+        made.refresh_from_db()
+        self.assertEqual(made.received_amount, Money("99.00", "PLN"))
+        gift = gift_record(
+            campaign=campaign, amount=Decimal("5"), line=None, note="", by=None
+        )
+        self.assertEqual(str(gift.received_amount.currency), "PLN")
+        self.assertEqual(self.assertTotalsExact(campaign).collected, Money(104, "PLN"))
+
     def test_a_received_amount_can_be_corrected(self):
         made = pledge(self.campaign, "100", self.food)
         pledge_receive(pledge=made, amount=Decimal("90"), by=self.volunteer)
