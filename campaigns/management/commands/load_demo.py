@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 from campaigns import photos
 from campaigns.models import BudgetLine, Campaign, Photo, TeamMember
 from campaigns.permissions import ORGANIZERS_GROUP, VOLUNTEERS_GROUP
+from donations.demo import load_demo_pledges
 
 SEED_STORY = """\
 I grew up in Rechytsa, in the south of Belarus. I had a job, a girlfriend and a \
@@ -72,7 +73,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             campaigns = load_campaigns(now=timezone.now())
             accounts = load_accounts(campaigns)
-            # More demo data (pledges, messages) is added here, from `campaigns`.
+            # Pledges go through donations' own functions, like real ones.
+            load_demo_pledges(campaigns, now=timezone.now())
         base = settings.SITE_URL
         self.stdout.write(f"Demo loaded: {len(campaigns)} campaigns at {base}/")
         self.stdout.write(f"Admin: {base}/admin/ — log in as:")
