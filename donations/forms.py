@@ -21,6 +21,15 @@ MOST_NEEDED = ""
 # in Polish). Signs, exponents ("1e3"), "NaN" and "Infinity" never match.
 AMOUNT_RE = re.compile(r"^(?P<units>\d{1,12})(?:[.,](?P<cents>\d+))?$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# Control characters (but tab and newline) and bidirectional controls: shown on
+# the public page they could rewrite the text around a donor's name or message.
+UNSAFE_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def without_unsafe_characters(text: str) -> str:
+    return UNSAFE_CHARACTERS.sub("", text)
 
 
 def new_submission_token() -> str:
@@ -101,6 +110,7 @@ class PledgeForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"),
         required=False,
+        max_length=254,  # the column's length: longer would fail on PostgreSQL
         help_text=_("Optional and never shown: for your reference code and a receipt."),
     )
     message = forms.CharField(
@@ -175,10 +185,12 @@ class PledgeForm(forms.Form):
         return line
 
     def clean_message(self) -> str:
-        return self.cleaned_data["message"].strip()
+        return without_unsafe_characters(self.cleaned_data["message"]).strip()
 
     def clean_donor_name(self) -> str:
-        return " ".join(self.cleaned_data["donor_name"].split())
+        return " ".join(
+            without_unsafe_characters(self.cleaned_data["donor_name"]).split()
+        )
 
     def clean(self) -> dict:
         cleaned = super().clean()
