@@ -14,6 +14,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from campaigns.cache import cache_campaign_list, cache_campaign_page
 from campaigns.markdown import photo_img, render_story
 from campaigns.models import Campaign, Photo
 from donations.progress import campaign_progress
@@ -34,6 +35,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cache_campaign_list
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """Published campaigns, open ones first. Three queries, whatever their number."""
     campaigns = list(
@@ -57,6 +59,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cache_campaign_page
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines", "photos"), slug=slug

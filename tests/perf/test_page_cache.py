@@ -1,0 +1,139 @@
+"""The campaign page and the list come whole from the cache, and never stale."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+from django.core.cache import cache
+from django.test import override_settings
+from django.utils import timezone
+
+from campaigns.cache import forget_failures
+from campaigns.models import Campaign
+from donations.pledging import campaign_close
+from tests.base import ZborTestCase
+from tests.donations.base import pledge
+
+# A Redis nobody listens on: every cache call fails at once.
+CACHE_DOWN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
+
+class CampaignPageCacheTests(ZborTestCase):
+    url = "/c/konstantin/"
+
+    def test_a_second_visit_costs_one_small_query(self):
+        first = self.client.get(self.url)
+        with self.assertNumQueries(1):
+            second = self.client.get(self.url)
+        self.assertEqual(second.status_code, 200)
+        self.assertEqual(first.content, second.content)
+
+    def test_a_pledge_shows_on_the_page_at_once(self):
+        self.assertContains(self.client.get(self.url), "€0")
+        pledge(self.campaign, "123")
+        response = self.client.get(self.url)
+        self.assertContains(response, "€123")
+
+    def test_closing_by_hand_shows_at_once(self):
+        self.assertNotContains(self.client.get(self.url), "The collection is over")
+        campaign_close(campaign=self.campaign, reason="manual", by=self.organizer)
+        self.assertContains(self.client.get(self.url), "The collection is over")
+
+    def test_a_passed_deadline_shows_the_collection_over_at_once(self):
+        deadline = timezone.now() + timedelta(hours=2)
+        Campaign.objects.filter(pk=self.campaign.pk).update(deadline=deadline)
+        self.assertNotContains(self.client.get(self.url), "The collection is over")
+        later = deadline + timedelta(seconds=1)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            response = self.client.get(self.url)
+        self.assertContains(response, "The collection is over")
+
+    def test_an_entry_never_outlives_the_deadline(self):
+        deadline = timezone.now() + timedelta(seconds=20)
+        Campaign.objects.filter(pk=self.campaign.pk).update(deadline=deadline)
+        with mock.patch.object(cache, "set", wraps=cache.set) as cache_set:
+            self.client.get(self.url)
+        timeout = cache_set.call_args.args[2]
+        self.assertLessEqual(timeout, 20)
+        self.assertGreater(timeout, 15)
+
+    def test_an_organizer_edit_shows_at_once(self):
+        self.client.get(self.url)
+        campaign = Campaign.objects.get(pk=self.campaign.pk)
+        campaign.title = "A new title for Konstantin"
+        campaign.save()
+        self.assertContains(self.client.get(self.url), "A new title for Konstantin")
+
+    def test_each_language_has_its_own_page(self):
+        self.assertContains(self.client.get(self.url), '<html lang="en"')
+        self.assertContains(self.client.get("/pl" + self.url), '<html lang="pl"')
+        self.assertContains(self.client.get(self.url), '<html lang="en"')
+
+    def test_an_unknown_or_unpublished_campaign_is_not_found(self):
+        self.assertEqual(self.client.get("/c/nobody/").status_code, 404)
+        Campaign.objects.filter(pk=self.campaign.pk).update(published=False)
+        self.assertEqual(self.client.get(self.url).status_code, 404)
+
+    def test_the_cached_page_still_gets_the_security_headers(self):
+        self.client.get(self.url)
+        response = self.client.get(self.url)
+        self.assertIn("Content-Security-Policy", response.headers)
+        self.assertEqual(response.headers["X-Frame-Options"], "DENY")
+        self.assertNotIn("Set-Cookie", response.headers)
+
+
+class PageCacheDownTests(ZborTestCase):
+    url = "/c/konstantin/"
+
+    def test_the_pages_render_without_the_cache(self):
+        with (
+            override_settings(CACHES=CACHE_DOWN),
+            self.assertLogs("campaigns.cache", "WARNING") as logs,
+        ):
+            for url in (self.url, "/"):
+                with self.subTest(url=url):
+                    self.assertContains(self.client.get(url), "Konstantin")
+        self.assertIn("Page cache unavailable", "\n".join(logs.output))
+
+    def test_no_stale_money_once_the_cache_is_back(self):
+        self.assertContains(self.client.get(self.url), "€0")  # stored in the cache
+        with override_settings(CACHES=CACHE_DOWN), self.assertLogs("campaigns.cache"):
+            pledge(self.campaign, "77")
+            self.assertContains(self.client.get(self.url), "€77")
+        forget_failures()
+        # The cache is back, still holding the page from before the outage.
+        self.assertContains(self.client.get(self.url), "€77")
+
+
+class CampaignListCacheTests(ZborTestCase):
+    def test_a_second_visit_costs_one_small_query(self):
+        self.client.get("/")
+        with self.assertNumQueries(1):
+            self.assertEqual(self.client.get("/").status_code, 200)
+
+    def test_closing_a_campaign_shows_on_the_list_at_once(self):
+        self.assertNotContains(self.client.get("/"), "The collection is over")
+        campaign_close(campaign=self.campaign, reason="manual", by=self.organizer)
+        self.assertContains(self.client.get("/"), "The collection is over")
+
+    def test_a_new_campaign_shows_on_the_list_at_once(self):
+        from tests.base import make_campaign
+
+        self.client.get("/")
+        make_campaign(slug="second", title="A second collection")
+        self.assertContains(self.client.get("/"), "A second collection")
+
+    def test_a_passed_deadline_shows_on_the_list_at_once(self):
+        deadline = timezone.now() + timedelta(hours=2)
+        Campaign.objects.filter(pk=self.campaign.pk).update(deadline=deadline)
+        self.assertNotContains(self.client.get("/"), "The collection is over")
+        later = deadline + timedelta(seconds=1)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            self.assertContains(self.client.get("/"), "The collection is over")
