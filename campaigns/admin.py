@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import photos
@@ -21,7 +22,20 @@ from campaigns.forms import (
     PhotoFormSet,
 )
 from campaigns.markdown import render_story
-from campaigns.models import BudgetLine, Campaign, Photo
+from campaigns.models import Activity, BudgetLine, Campaign, Photo, TeamMember
+from campaigns.permissions import (
+    ORGANIZER,
+    campaigns_for,
+    campaigns_where,
+    can,
+    forget_roles,
+    is_in_any_team,
+)
+from campaigns.team import (
+    TeamMemberFormSet,
+    record_campaign_changes,
+    record_team_change,
+)
 
 
 class OpenClosedFilter(admin.SimpleListFilter):
@@ -40,19 +54,66 @@ class OpenClosedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class BudgetLineInline(admin.TabularInline):
+class TeamCampaignFilter(admin.SimpleListFilter):
+    """Filter by campaign, offering only the campaigns the user reaches."""
+
+    title = _("campaign")
+    parameter_name = "campaign"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(pk), title)
+            for pk, title in campaigns_for(request.user).values_list("pk", "title")
+        ]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() and self.value().isdigit():
+            return queryset.filter(campaign_id=int(self.value()))
+        return queryset
+
+
+class CampaignPartInline:
+    """An inline on the campaign page that only the campaign's organizers change
+    (`job` names what it needs in campaigns.permissions.JOBS); its other team
+    members may see it if their group lets them."""
+
+    job = "edit"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and (
+            obj is None or can(request.user, "view", obj)
+        )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and (
+            obj is None or can(request.user, self.job, obj)
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (
+            obj is None or can(request.user, self.job, obj)
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or can(request.user, self.job, obj)
+        )
+
+
+class BudgetLineInline(CampaignPartInline, admin.TabularInline):
     model = BudgetLine
     form = BudgetLineForm
     formset = BudgetLineFormSet
     fields = ("position", "label", "target", "note")
     ordering = ("position", "id")
     extra = 1
+    job = "edit_lines"
     verbose_name_plural = _(
         "How much is needed (lines are covered in the order of their position)"
     )
 
 
-class PhotoInline(admin.StackedInline):
+class PhotoInline(CampaignPartInline, admin.StackedInline):
     model = Photo
     form = PhotoForm
     formset = PhotoFormSet
@@ -78,10 +139,33 @@ class PhotoInline(admin.StackedInline):
         )
 
 
+class TeamMemberInline(CampaignPartInline, admin.TabularInline):
+    model = TeamMember
+    formset = TeamMemberFormSet
+    fields = ("user", "role")
+    extra = 1
+    job = "change_team"
+    verbose_name_plural = _("Team (staff users; organizers edit, volunteers confirm)")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Only those who may change the team see who is in it.
+        return self.has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_staff=True, is_active=True)
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
-    inlines = [BudgetLineInline, PhotoInline]
+    inlines = [BudgetLineInline, PhotoInline, TeamMemberInline]
+    change_form_template = "admin/campaigns/campaign/team_change_form.html"
     list_display = ("title", "beneficiary_name", "state_display", "published")
     list_filter = (OpenClosedFilter, "published", "currency")
     search_fields = ("title", "slug", "beneficiary_name")
@@ -149,8 +233,55 @@ class CampaignAdmin(admin.ModelAdmin):
         ),
     )
 
+    # Least privilege: every list, search, filter, autocomplete and direct URL
+    # goes through get_queryset, which holds only the user's campaigns (a
+    # campaign outside it "doesn't exist" for them).
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).prefetch_related("lines")
+        queryset = super().get_queryset(request).prefetch_related("lines")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=campaigns_for(request.user).values("pk"))
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return is_in_any_team(request.user) and super().has_view_permission(request)
+        return can(request.user, "view", obj) or can(request.user, "edit", obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return is_in_any_team(request.user, ORGANIZER) and (
+                super().has_change_permission(request)
+            )
+        return can(request.user, "edit", obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Organizers' group has no delete permission: only superusers delete.
+        return super().has_delete_permission(request, obj) and (
+            obj is None or can(request.user, "edit", obj)
+        )
+
+    def save_model(self, request, obj: Campaign, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # Whoever creates a campaign is its first organizer.
+            member, _created = TeamMember.objects.get_or_create(
+                campaign=obj, user=request.user, defaults={"role": ORGANIZER}
+            )
+            record_team_change(obj, by=request.user, added=[member])
+            forget_roles(request.user)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None and obj.pk:
+            context["team_links"] = team_links(request.user, obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def get_inline_instances(self, request, obj=None):
+        # The team is chosen once the campaign exists (its creator is already in).
+        return [
+            inline
+            for inline in super().get_inline_instances(request, obj)
+            if obj is not None or not isinstance(inline, TeamMemberInline)
+        ]
 
     @admin.display(description=_("state"))
     def state_display(self, campaign: Campaign) -> str:
@@ -206,7 +337,100 @@ class CampaignAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         campaign = form.instance
+        record_campaign_changes(
+            campaign, by=request.user, form=form, formsets=formsets, created=not change
+        )
         # A line is always in its campaign's currency, even when it was not edited.
         campaign.lines.exclude(target_currency=campaign.currency).update(
             target_currency=campaign.currency, earmarked_currency=campaign.currency
         )
+
+
+def team_links(user, campaign: Campaign) -> list[dict]:
+    """The team's jobs on this campaign that this user may do, as links: the
+    desk pages (desk app) and the campaign's record."""
+    jobs = [
+        ("record_gift", "desk:gift", _("Record a gift")),
+        ("close", "desk:close", _("Close the collection")),
+        ("reopen", "desk:reopen", _("Reopen")),
+        ("export", "desk:export", _("Export pledges (CSV)")),
+    ]
+    closed = campaign.is_closed()
+    links = [
+        {"url": reverse(name, args=[campaign.pk]), "label": label}
+        for job, name, label in jobs
+        if can(user, job, campaign)
+        and not (job == "close" and closed)
+        and not (job == "reopen" and not closed)
+    ]
+    if can(user, "view_activity", campaign):
+        url = reverse("admin:campaigns_activity_changelist")
+        links.append({"url": f"{url}?campaign={campaign.pk}", "label": _("Record")})
+    return links
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    """The record, read only: nobody adds, changes or deletes a row here, not
+    even a superuser. Each campaign's organizers see its rows."""
+
+    list_display = ("created_at", "campaign", "actor", "action", "reference", "what")
+    list_filter = (TeamCampaignFilter, "action")
+    list_select_related = ("campaign", "actor")
+    search_fields = ("reference",)
+    search_help_text = _("Reference code of a pledge.")
+    fields = ("created_at", "campaign", "actor", "action", "reference", "what")
+    readonly_fields = fields
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            campaign__in=campaigns_where(request.user, "view_activity").values("pk")
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = "".join(ch for ch in search_term.upper() if ch.isalnum())
+        if not term:
+            return queryset, False
+        return queryset.filter(reference=term), False
+
+    def has_module_permission(self, request) -> bool:
+        return is_in_any_team(
+            request.user, ORGANIZER
+        ) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return is_in_any_team(
+                request.user, ORGANIZER
+            ) and super().has_view_permission(request)
+        return can(request.user, "view_activity", obj.campaign_id)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("what changed"))
+    def what(self, activity: Activity) -> str:
+        return format_html_join(
+            "; ",
+            "{}: {}",
+            ((key, _plain(value)) for key, value in activity.details.items()),
+        )
+
+
+def _plain(value) -> str:
+    """A detail value as short text: lists joined, dicts as key=value."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(_plain(item) for item in value) + "]"
+    return str(value)

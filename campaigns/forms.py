@@ -14,6 +14,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from campaigns import photos
 from campaigns.models import BudgetLine, Campaign, Photo
+from campaigns.templatetags.money import format_money
 
 BIC_PATTERN = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 MAX_TARGET = Decimal("9999999999.99")
@@ -130,7 +131,23 @@ class BudgetLineForm(forms.ModelForm):
             self.initial["target"] = self.instance.target.amount
 
     def clean_target(self) -> Decimal:
-        return clean_target(self.cleaned_data.get("target"))
+        target = clean_target(self.cleaned_data.get("target"))
+        line = self.instance
+        if line.pk and target < line.target.amount and target < line.earmarked.amount:
+            # Donors gave to this line: it must still be able to hold their money.
+            raise ValidationError(
+                _(
+                    "Pledges earmarked to this line add up to %(earmarked)s, so its "
+                    "target cannot be lowered below that."
+                ),
+                code="target_below_earmarked",
+                params={
+                    "earmarked": format_money(
+                        line.earmarked.amount, line.target.currency.code
+                    )
+                },
+            )
+        return target
 
     def _post_clean(self) -> None:
         target = self.cleaned_data.get("target")
@@ -153,6 +170,18 @@ class BudgetLineFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
+        for form in self.deleted_forms:
+            line = form.instance
+            if line.pk and line.pledges.exists():
+                # Pledge.line is PROTECT: say so here rather than fail on delete.
+                raise ValidationError(
+                    _(
+                        "“%(label)s” cannot be removed: pledges are earmarked to "
+                        "it. Keep the line (you may rename it or change its note)."
+                    ),
+                    code="line_has_pledges",
+                    params={"label": line.label},
+                )
         labels = [form.cleaned_data.get("label", "").strip().lower() for form in kept]
         if len(labels) != len(set(labels)):
             raise ValidationError(

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "donations",
 ]
 
+    "desk",
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -16,6 +16,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.admin import TeamCampaignFilter
+from campaigns.models import BudgetLine
+from campaigns.permissions import campaigns_where, can, is_in_any_team
 from donations.forms import CancelForm, GiftForm, ReceiveForm
 from donations.models import Pledge, normalize_reference
 from donations.pledging import (
@@ -43,21 +46,25 @@ MONEY_AND_STATE = (
 )
 
 
-class StaffOnly:
-    """Any active staff user may work with pledges for now (the team issue narrows
-    this to a campaign's organizers and volunteers)."""
-
-    def _staff(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_staff
+class TeamOnly:
+    """Pledges reach only the teams of their campaign (campaigns.permissions):
+    organizers and volunteers see and confirm them; only organizers see donors'
+    emails and hide messages. Superusers reach every campaign."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._staff(request)
+        return is_in_any_team(request.user) and super().has_module_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._staff(request)
+        if obj is None:
+            return is_in_any_team(request.user) and super().has_view_permission(request)
+        return can(request.user, "view_pledges", obj.campaign_id)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._staff(request)
+        if obj is None:
+            return is_in_any_team(request.user) and super().has_change_permission(
+                request
+            )
+        return can(request.user, "receive", obj.campaign_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # pledges come from donors; gifts from "Record a gift"
@@ -67,7 +74,7 @@ class StaffOnly:
 
 
 @admin.register(Pledge)
-class PledgeAdmin(StaffOnly, admin.ModelAdmin):
+class PledgeAdmin(TeamOnly, admin.ModelAdmin):
     list_display = (
         "reference",
         "campaign",
@@ -78,7 +85,7 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
         "kind",
         "created_at",
     )
-    list_filter = ("status", "kind", "campaign")
+    list_filter = ("status", "kind", TeamCampaignFilter)
     list_select_related = ("campaign", "line")
     search_fields = ("reference",)
     search_help_text = _("Reference code (any case, spaces and dashes ignored).")
@@ -105,6 +112,26 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
         "message",
     )
     change_list_template = "admin/donations/pledge/change_list.html"
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            campaign__in=campaigns_where(request.user, "view_pledges").values("pk")
+        )
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and can(request.user, "see_emails", obj.campaign_id):
+            return fields
+        return [field for field in fields if field != "email"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is None or not can(request.user, "moderate", obj.campaign_id):
+            readonly.append("message_hidden")
+        return readonly
 
     def get_search_results(self, request, queryset, search_term):
         """Exact reference lookups, whatever case or separators were typed."""
@@ -137,7 +164,9 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
         # Only the note is saved directly; hiding a message changes the public
         # page, so it goes through its function (version bump, activity record).
         Pledge.objects.filter(pk=obj.pk).update(note=obj.note)
-        if "message_hidden" in form.changed_data:
+        if "message_hidden" in form.changed_data and can(
+            request.user, "moderate", obj.campaign_id
+        ):
             pledge_set_message_hidden(
                 pledge=obj, hidden=obj.message_hidden, by=request.user
             )
@@ -177,11 +206,13 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
             request, "admin/donations/pledge/form_page.html", context
         )
 
-    def _pledge_or_404(self, request: HttpRequest, pk: int) -> Pledge:
+    def _pledge_or_404(self, request: HttpRequest, pk: int, job: str) -> Pledge:
+        # Another team's pledge does not exist for this user (404); their own
+        # campaign's pledge without the right for this job is refused (403).
         pledge = get_object_or_404(
-            Pledge.objects.select_related("campaign", "line"), pk=pk
+            self.get_queryset(request).select_related("campaign", "line"), pk=pk
         )
-        if not self.has_change_permission(request, pledge):
+        if not can(request.user, job, pledge.campaign_id):
             raise PermissionDenied
         return pledge
 
@@ -191,7 +222,7 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
         )
 
     def receive_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        pledge = self._pledge_or_404(request, pk)
+        pledge = self._pledge_or_404(request, pk, "receive")
         if request.method == "POST":
             form = ReceiveForm(request.POST)
             if form.is_valid():
@@ -215,7 +246,7 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
         )
 
     def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        pledge = self._pledge_or_404(request, pk)
+        pledge = self._pledge_or_404(request, pk, "cancel")
         if request.method == "POST":
             form = CancelForm(request.POST)
             if form.is_valid():
@@ -246,10 +277,11 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
         )
 
     def gift_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_change_permission(request):
+        campaigns = campaigns_where(request.user, "record_gift")
+        if not campaigns.exists():
             raise PermissionDenied
         if request.method == "POST":
-            form = GiftForm(request.POST)
+            form = scoped_gift_form(GiftForm(request.POST), campaigns)
             if form.is_valid():
                 gift = gift_record(
                     campaign=form.cleaned_data["campaign"],
@@ -265,7 +297,9 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
                 )
                 return self._back(gift)
         else:
-            form = GiftForm(initial={"campaign": request.GET.get("campaign")})
+            form = scoped_gift_form(
+                GiftForm(initial={"campaign": request.GET.get("campaign")}), campaigns
+            )
         return self._page(request, _("Record a gift received directly"), form)
 
     @admin.action(description=_("Cancel the selected pending pledges…"))
@@ -276,6 +310,8 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
             if form.is_valid():
                 count = 0
                 for pledge in pending:
+                    if not can(request.user, "cancel", pledge.campaign_id):
+                        continue
                     try:
                         pledge_cancel(
                             pledge=pledge,
@@ -299,3 +335,12 @@ class PledgeAdmin(StaffOnly, admin.ModelAdmin):
             action="cancel_selected",
             action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
         )
+
+
+def scoped_gift_form(form: GiftForm, campaigns) -> GiftForm:
+    """Offer only the user's campaigns and their lines."""
+    form.fields["campaign"].queryset = campaigns.order_by("title")
+    form.fields["line"].queryset = BudgetLine.objects.filter(
+        campaign__in=campaigns.values("pk")
+    ).select_related("campaign")
+    return form

@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Permission
 from djmoney.money import Money
 
-from campaigns.models import BudgetLine, Campaign, Photo
+from campaigns.models import BudgetLine, Campaign, Photo, TeamMember
 from donations.models import Pledge
 from tests.base import ZborTestCase, make_campaign
 from tests.campaigns.helpers import TemporaryMediaMixin, image_file
@@ -65,6 +65,21 @@ def form_data(campaign=None, lines=(), photos=(), **overrides) -> dict:
     for index, photo in enumerate(photos):
         for key, value in photo.items():
             data[f"photos-{index}-{key}"] = value
+    # The team inline (shown once the campaign exists), left as it is.
+    team = list(campaign.team.all()) if campaign else []
+    data.update(
+        {
+            "team-TOTAL_FORMS": str(len(team)),
+            "team-INITIAL_FORMS": str(len(team)),
+            "team-MIN_NUM_FORMS": "0",
+            "team-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for index, member in enumerate(team):
+        data[f"team-{index}-id"] = str(member.pk)
+        data[f"team-{index}-campaign"] = str(campaign.pk)
+        data[f"team-{index}-user"] = str(member.user_id)
+        data[f"team-{index}-role"] = member.role
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -132,6 +147,9 @@ class CampaignAdminPagesTests(ZborTestCase):
     def test_an_organizer_with_campaign_rights_can_edit(self):
         self.organizer.user_permissions.add(
             *Permission.objects.filter(content_type__app_label="campaigns")
+        )
+        TeamMember.objects.create(
+            campaign=self.campaign, user=self.organizer, role=TeamMember.Role.ORGANIZER
         )
         self.client.force_login(self.organizer)
         self.assertEqual(self.client.get(change_url(self.campaign)).status_code, 200)
