@@ -56,9 +56,9 @@ INSTALLED_APPS = [
     "djmoney",
     "campaigns",
     "donations",
+    "desk",
 ]
 
-    "desk",
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
