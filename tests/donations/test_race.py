@@ -21,7 +21,9 @@ THREADS = 50
 @pytest.mark.postgres
 @unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL row locks")
 class SimultaneousPledgesTests(TransactionTestCase):
-    def run_donors(self, campaign: Campaign, amount: str, lines=None) -> dict:
+    def run_donors(
+        self, campaign: Campaign, amount: str, lines=None, same_token: bool = False
+    ) -> dict:
         barrier = threading.Barrier(THREADS)
         outcome = {"accepted": 0, "refused": 0, "errors": []}
         lock = threading.Lock()
@@ -34,7 +36,7 @@ class SimultaneousPledgesTests(TransactionTestCase):
                     line=lines[n % len(lines)] if lines else None,
                     amount=Decimal(amount),
                     donor=Donor(name=f"Donor {n}"),
-                    submission_token=f"race-token-{n:04d}-abcdefghijklmnop",
+                    submission_token=f"race-{0 if same_token else n:04d}-token",
                 )
                 key = "accepted"
             except CampaignNotAccepting:
@@ -96,3 +98,12 @@ class SimultaneousPledgesTests(TransactionTestCase):
         self.assertEqual(outcome["accepted"], THREADS)
         campaign = self.assertTotalsExact(campaign)
         self.assertEqual(campaign.promised.amount, Decimal("7.77") * THREADS)
+
+    def test_one_form_posted_by_many_threads_at_once_makes_one_pledge(self):
+        campaign = make_campaign(slug="race-token")
+        outcome = self.run_donors(campaign, "10", same_token=True)
+        self.assertEqual(outcome["errors"], [])
+        self.assertEqual(outcome["accepted"], THREADS)  # each got the same pledge
+        self.assertEqual(Pledge.objects.filter(campaign=campaign).count(), 1)
+        campaign = self.assertTotalsExact(campaign)
+        self.assertEqual(campaign.promised.amount, Decimal("10.00"))
