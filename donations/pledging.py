@@ -203,14 +203,6 @@ def _money_str(value: Money | None) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _unused_reference() -> str:
-    # 31**8 codes: a collision is rare, but a reference must never be shared.
-    while True:
-        reference = new_reference()
-        if not Pledge.objects.filter(reference=reference).exists():
-            return reference
-
-
 def check_amount(amount: Decimal, *, campaign: Campaign) -> None:
     """Raise AmountRefused unless the amount is one the campaign accepts."""
     if not amount.is_finite() or amount.as_tuple().exponent < -2:
@@ -299,7 +291,9 @@ def _pledge_create_locked(
         kind=Pledge.Kind.PLEDGE,
         amount=Money(amount, locked.currency),
         status=Pledge.Status.PENDING,
-        reference=_unused_reference(),
+        # 31**8 codes: a collision is rare, and the unique index turns it into
+        # an IntegrityError that pledge_create retries with a new code.
+        reference=new_reference(),
         submission_token=submission_token or None,
         donor_name="" if donor.is_anonymous else donor.name.strip(),
         is_anonymous=donor.is_anonymous or not donor.name.strip(),
@@ -490,6 +484,14 @@ def _expire_campaign_pledges(*, campaign: Campaign, now: datetime) -> int:
             created_at=now,
         )
     return len(expired)
+
+
+def _unused_reference() -> str:
+    # Gifts are rare and recorded by hand: check first rather than retry.
+    while True:
+        reference = new_reference()
+        if not Pledge.objects.filter(reference=reference).exists():
+            return reference
 
 
 @transaction.atomic
