@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -312,11 +313,12 @@ class CampaignAdmin(admin.ModelAdmin):
     def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         from campaigns.views import render_campaign_page
 
+        # Another team's campaign does not exist for this user.
         campaign = get_object_or_404(
-            Campaign.objects.prefetch_related("lines", "photos"), pk=object_id
+            self.get_queryset(request).prefetch_related("photos"), pk=object_id
         )
         if not self.has_view_permission(request, campaign):
-            raise admin.sites.PermissionDenied
+            raise PermissionDenied
         return render_campaign_page(request, campaign, preview=True)
 
     def save_formset(self, request, form, formset, change) -> None:

@@ -149,6 +149,24 @@ class BudgetLineForm(forms.ModelForm):
             )
         return target
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        line = self.instance
+        if cleaned.get("DELETE") and line.pk and line.pledges.exists():
+            # Pledge.line is PROTECT. Keep the row (so the admin's own "would
+            # require deleting the following protected objects" never comes)
+            # and say why here, beside the line.
+            cleaned["DELETE"] = False
+            raise ValidationError(
+                _(
+                    "“%(label)s” cannot be removed: pledges are earmarked to it. "
+                    "Keep the line (you may rename it or change its note)."
+                ),
+                code="line_has_pledges",
+                params={"label": line.label},
+            )
+        return cleaned
+
     def _post_clean(self) -> None:
         target = self.cleaned_data.get("target")
         if target is not None:
@@ -170,18 +188,6 @@ class BudgetLineFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
-        for form in self.deleted_forms:
-            line = form.instance
-            if line.pk and line.pledges.exists():
-                # Pledge.line is PROTECT: say so here rather than fail on delete.
-                raise ValidationError(
-                    _(
-                        "“%(label)s” cannot be removed: pledges are earmarked to "
-                        "it. Keep the line (you may rename it or change its note)."
-                    ),
-                    code="line_has_pledges",
-                    params={"label": line.label},
-                )
         labels = [form.cleaned_data.get("label", "").strip().lower() for form in kept]
         if len(labels) != len(set(labels)):
             raise ValidationError(
