@@ -26,3 +26,14 @@ def _empty_cache():
     # A test class may point the cache at a server that is down on purpose.
     with contextlib.suppress(Exception):
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """Every test starts in English. A request to /pl/... leaves Polish active in
+    the thread (LocaleMiddleware activates a language and never deactivates it),
+    which would otherwise turn the next test's reverse() and texts Polish."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

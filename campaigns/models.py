@@ -6,10 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
@@ -75,6 +77,30 @@ def cover_lines(
 
 
 # ---------------------------------------------------------------------------
+
+
+def language_codes() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def parse_language_order(value: str) -> list[str]:
+    """ "be, ru,pl" -> ["be", "ru", "pl"]."""
+    return [code.strip().lower() for code in value.split(",") if code.strip()]
+
+
+def validate_language_order(value: str) -> None:
+    codes = parse_language_order(value)
+    unknown = [code for code in codes if code not in language_codes()]
+    if unknown:
+        raise ValidationError(
+            _("Unknown language “%(code)s”: use %(codes)s, separated by commas."),
+            code="unknown_language",
+            params={"code": unknown[0], "codes": ", ".join(language_codes())},
+        )
+    if len(set(codes)) != len(codes):
+        raise ValidationError(
+            _("Each language may appear only once."), code="duplicate_language"
+        )
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -160,6 +186,18 @@ class Campaign(models.Model):
     max_pledge = models.DecimalField(
         _("largest pledge"), max_digits=12, decimal_places=2, default=Decimal("10000")
     )
+    # Title, summary, story and payment_other have a column per language
+    # (campaigns/translation.py); this says which to show when the reader's is empty.
+    fallback_languages = models.CharField(
+        _("language fallback order"),
+        max_length=40,
+        blank=True,
+        validators=[validate_language_order],
+        help_text=_(
+            "When the donor's language has no translation, try these languages in "
+            "this order, for example “be,ru,pl”. English comes last in any case."
+        ),
+    )
 
     # Payment instructions shown to donors after they pledge.
     account_holder = models.CharField(_("account holder"), max_length=140, blank=True)
@@ -235,6 +273,21 @@ class Campaign(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("campaigns:detail", args=[self.slug])
+
+    # Languages --------------------------------------------------------------
+
+    def language_order(self, language: str | None = None) -> list[str]:
+        """The languages to show this campaign in, best first: the reader's (the
+        active language by default), the campaign's fallback order, English."""
+        language = language or get_language() or settings.LANGUAGE_CODE
+        order = [language, *parse_language_order(self.fallback_languages)]
+        order.append(settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
+        return list(dict.fromkeys(code for code in order if code in language_codes()))
+
+    def shown_language(self, field: str = "story", language: str | None = None) -> str:
+        """The language `field` is shown in to a reader of `language`."""
+        order = self.language_order(language)
+        return next((code for code in order if getattr(self, f"{field}_{code}")), "")
 
     # Money -----------------------------------------------------------------
 

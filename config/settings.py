@@ -45,6 +45,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # Before the admin, so its admin classes can show the translated fields.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -152,6 +154,10 @@ LANGUAGES = [
     ("uk", _("Ukrainian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Campaign content in several languages (campaigns/translation.py). A donor sees
+# their language, then the campaign's own fallback order, then English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
 USE_TZ = True

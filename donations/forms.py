@@ -4,8 +4,10 @@ import re
 import secrets
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import BudgetLine, Campaign, Coverage
@@ -17,9 +19,16 @@ SUGGESTED_AMOUNTS = [Decimal(n) for n in ("10", "25", "50", "100")]
 OTHER = "other"
 MOST_NEEDED = ""
 
-# Digits, with at most one decimal separator (a point or a comma, as donors type
-# in Polish). Signs, exponents ("1e3"), "NaN" and "Infinity" never match.
-AMOUNT_RE = re.compile(r"^(?P<units>\d{1,12})(?:[.,](?P<cents>\d+))?$")
+# Digits, thousands grouped by spaces or not at all ("1 250", "1250"), and at
+# most one separator before the cents, a point or a comma (parse_amount decides
+# which the page's language allows). Signs, exponents ("1e3"), "NaN" and
+# "Infinity" never match.
+SPACES = "[ \u00a0\u202f\u2009]"
+SPACES_RE = re.compile(SPACES)
+AMOUNT_RE = re.compile(
+    rf"^(?P<units>\d{{1,12}}|\d{{1,3}}(?:{SPACES}\d{{3}}){{1,3}})"
+    r"(?:(?P<separator>[.,])(?P<cents>\d+))?$"
+)
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # Control characters (but tab and newline) and bidirectional controls: shown on
 # the public page they could rewrite the text around a donor's name or message.
@@ -36,9 +45,17 @@ def new_submission_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def parse_amount(text: str) -> Decimal:
-    """A donor's typed amount as a Decimal, or ValidationError with a code."""
-    compact = re.sub(r"[\s\u00a0\u202f]", "", text or "")
+def parse_amount(text: str, language: str | None = None) -> Decimal:
+    """A donor's typed amount as a Decimal, or ValidationError with a code.
+
+    Read in the page's language (the active one by default): "12,50" is 12.50 on
+    a Polish, Belarusian, Russian or Ukrainian page, where the comma marks the
+    cents, and "12.50" too, since a point never groups thousands there. On an
+    English page a comma groups thousands, so "12,50" and "1,250" could each be
+    either amount: refused ("ambiguous") rather than guessed, as is "1.250" on a
+    Polish page. Thousands may be grouped with spaces only ("1 250").
+    """
+    compact = (text or "").strip()
     if not compact:
         raise ValidationError(_("Enter an amount."), code="required")
     match = AMOUNT_RE.match(compact)
@@ -47,13 +64,29 @@ def parse_amount(text: str) -> Decimal:
             _("Enter the amount as a number, for example 25 or 12.50."),
             code="invalid",
         )
-    cents = match["cents"]
-    if cents is not None and len(cents) > 2:
-        raise ValidationError(
-            _("Use at most two decimal places."), code="max_decimal_places"
-        )
+    units = SPACES_RE.sub("", match["units"])
+    separator, cents = match["separator"], match["cents"]
+    if separator is not None:
+        locale = to_locale(language or get_language() or "en")
+        is_decimal_symbol = separator == get_decimal_symbol(locale)
+        if not is_decimal_symbol and (
+            separator == get_group_symbol(locale) or len(cents) == 3
+        ):
+            raise ValidationError(
+                _(
+                    "“%(value)s” could mean two different amounts. Write it "
+                    "without a thousands separator, with a point before the "
+                    "cents: for example 1250 or 12.50."
+                ),
+                code="ambiguous",
+                params={"value": compact},
+            )
+        if len(cents) > 2:
+            raise ValidationError(
+                _("Use at most two decimal places."), code="max_decimal_places"
+            )
     try:
-        return Decimal(f"{match['units']}.{cents or '0'}")
+        return Decimal(f"{units}.{cents or '0'}")
     except InvalidOperation as error:  # pragma: no cover - the regex forbids it
         raise ValidationError(_("Enter a number."), code="invalid") from error
 

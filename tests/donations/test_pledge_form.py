@@ -6,7 +6,7 @@ from unittest import mock
 
 from django.db import IntegrityError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns.models import Campaign
 from donations.models import Pledge
@@ -94,7 +94,11 @@ class PledgeFormTests(DonationsTestCase):
         self.assertFalse(Pledge.objects.get().show_amount)
 
     def test_a_typed_amount_counts_over_a_chosen_one_and_takes_a_comma(self):
-        self.post(amount="25", other_amount="12,50")
+        # A comma marks the cents on a Polish page (on an English one it is
+        # refused as ambiguous: tests/i18n/test_amount_input.py).
+        with translation.override("pl"):
+            self.url = reverse("donations:pledge", args=[self.campaign.slug])
+            self.post(amount="25", other_amount="12,50")
         self.assertEqual(Pledge.objects.get().amount.amount, Decimal("12.50"))
 
     def test_fields_the_form_does_not_offer_are_ignored(self):

@@ -1,0 +1,75 @@
+"""Campaign content in several languages, with django-modeltranslation.
+
+Each translated field gets a column per language (`title_en`, `title_pl`, …);
+reading `campaign.title` gives the reader's language. When that column is empty,
+modeltranslation would fall back to one order for the whole site; a campaign has
+its own (`Campaign.fallback_languages`, e.g. "be,ru,pl"), so the descriptors
+below follow `Campaign.language_order()` instead. A budget line follows its
+campaign's order when the campaign is already loaded with it (prefetched lines,
+select_related), and English otherwise, so reading a label never runs a query.
+"""
+
+from __future__ import annotations
+
+from modeltranslation.fields import TranslationFieldDescriptor
+from modeltranslation.translator import TranslationOptions, register
+from modeltranslation.utils import build_localized_fieldname, fallbacks_enabled
+
+from campaigns.models import BudgetLine, Campaign
+
+
+@register(Campaign)
+class CampaignTranslationOptions(TranslationOptions):
+    fields = ("title", "summary", "story", "payment_other")
+    # English is the one language every campaign is written in.
+    required_languages = ("en",)
+
+
+@register(BudgetLine)
+class BudgetLineTranslationOptions(TranslationOptions):
+    fields = ("label", "note")
+    required_languages = {"en": ("label",)}
+
+
+def _campaign_of(instance) -> Campaign | None:
+    # modeltranslation's values() reads through stand-ins that are neither model.
+    if isinstance(instance, Campaign):
+        return instance
+    if isinstance(instance, BudgetLine) and BudgetLine.campaign.is_cached(instance):
+        return instance.campaign
+    return None
+
+
+class CampaignOrderDescriptor(TranslationFieldDescriptor):
+    """modeltranslation's descriptor, following the campaign's language order."""
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        campaign = _campaign_of(instance)
+        if campaign is not None and fallbacks_enabled():
+            for language in campaign.language_order():
+                name = build_localized_fieldname(self.field.name, language)
+                value = getattr(instance, name, None)
+                if value:
+                    return value
+        return super().__get__(instance, owner)
+
+
+def _follow_campaign_order(model, fields: tuple[str, ...]) -> None:
+    for name in fields:
+        original = model.__dict__[name]
+        setattr(
+            model,
+            name,
+            CampaignOrderDescriptor(
+                original.field,
+                fallback_languages=original.fallback_languages,
+                fallback_value=original.fallback_value,
+                fallback_undefined=original.fallback_undefined,
+            ),
+        )
+
+
+_follow_campaign_order(Campaign, CampaignTranslationOptions.fields)
+_follow_campaign_order(BudgetLine, BudgetLineTranslationOptions.fields)
