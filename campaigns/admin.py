@@ -37,6 +37,10 @@ from campaigns.team import (
     record_campaign_changes,
     record_team_change,
 )
+from campaigns.translation import (
+    budget_line_translation_fields,
+    campaign_translation_fieldsets,
+)
 
 
 class OpenClosedFilter(admin.SimpleListFilter):
@@ -105,7 +109,7 @@ class BudgetLineInline(CampaignPartInline, admin.TabularInline):
     model = BudgetLine
     form = BudgetLineForm
     formset = BudgetLineFormSet
-    fields = ("position", "label", "target", "note")
+    fields = ("position", "label", "target", "note", *budget_line_translation_fields())
     ordering = ("position", "id")
     extra = 1
     job = "edit_lines"
@@ -221,6 +225,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        *campaign_translation_fieldsets(),
         (
             _("Totals (kept by the pledges)"),
             {

@@ -11,6 +11,8 @@ select_related), and English otherwise, so reading a label never runs a query.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.fields import TranslationFieldDescriptor
 from modeltranslation.translator import TranslationOptions, register
 from modeltranslation.utils import build_localized_fieldname, fallbacks_enabled
@@ -73,3 +75,55 @@ def _follow_campaign_order(model, fields: tuple[str, ...]) -> None:
 
 _follow_campaign_order(Campaign, CampaignTranslationOptions.fields)
 _follow_campaign_order(BudgetLine, BudgetLineTranslationOptions.fields)
+
+
+# The admin -------------------------------------------------------------------
+# The admin speaks English (it is outside the language prefixes), so its plain
+# "title", "label"… fields are the English ones; these add the other languages.
+
+
+def other_languages() -> list[tuple[str, str]]:
+    return [
+        (code, name)
+        for code, name in settings.LANGUAGES
+        if code != settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+    ]
+
+
+def campaign_translation_fieldsets() -> tuple:
+    """One collapsed fieldset per language, after the language fallback order."""
+    fieldsets = [
+        (
+            _("Languages"),
+            {
+                "fields": ("fallback_languages",),
+                "description": _(
+                    "Title, summary, story and other ways to give can be written "
+                    "in each language below; budget lines have a column per "
+                    "language. Empty fields are shown in the fallback order."
+                ),
+            },
+        )
+    ]
+    for code, name in other_languages():
+        fieldsets.append(
+            (
+                name,
+                {
+                    "classes": ("collapse",),
+                    "fields": tuple(
+                        build_localized_fieldname(field, code)
+                        for field in CampaignTranslationOptions.fields
+                    ),
+                },
+            )
+        )
+    return tuple(fieldsets)
+
+
+def budget_line_translation_fields() -> tuple[str, ...]:
+    return tuple(
+        build_localized_fieldname(field, code)
+        for code, _name in other_languages()
+        for field in BudgetLineTranslationOptions.fields
+    )
