@@ -54,6 +54,11 @@ class Progress:
         return self.over_goal.amount > 0
 
     @property
+    def still_needed(self) -> Money:
+        """What is missing to reach the goal (zero once it is raised)."""
+        return Money(max(self.goal.amount - self.raised.amount, 0), self.goal.currency)
+
+    @property
     def days_left(self) -> int:
         return self.time_left.days if self.time_left is not None else 0
 

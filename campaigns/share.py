@@ -1,0 +1,178 @@
+"""Ways to pass a campaign on: a printable A4 poster with a QR code to the page,
+and a small progress badge (SVG) other sites and messengers can show as an image.
+
+The badge and the QR code are plain images from our own origin: no script, no
+external font, no style sheet (presentation attributes only), so they are safe to
+embed anywhere and need nothing but `default-src 'none'` as their own CSP.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import segno
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
+from django.views.decorators.http import require_safe
+from djmoney.money import Money
+
+from campaigns.models import Campaign
+from campaigns.templatetags.money import format_money
+from campaigns.views import absolute, cover_img, describe_deadline
+
+# Images change with the money: short enough that a shared badge is near the
+# truth, long enough that a busy forum does not hit the database for each view.
+BADGE_MAX_AGE = 300
+QR_MAX_AGE = 24 * 3600
+POSTER_COVER_SIZES = "(min-width: 48rem) 46rem, 100vw"
+IMAGE_CSP = "default-src 'none'"
+
+
+def _published(slug: str) -> Campaign:
+    return get_object_or_404(
+        Campaign.objects.published().prefetch_related("lines", "photos"), slug=slug
+    )
+
+
+def campaign_page_url(campaign: Campaign) -> str:
+    """The absolute address of the campaign's page, in the active language."""
+    return absolute(campaign.get_absolute_url())
+
+
+def _image_response(content: bytes | str, *, max_age: int) -> HttpResponse:
+    response = HttpResponse(content, content_type="image/svg+xml")
+    patch_cache_control(response, public=True, max_age=max_age)
+    response["Content-Security-Policy"] = IMAGE_CSP
+    # Other sites may show it as an image (the whole point of a badge).
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@dataclass(frozen=True)
+class Need:
+    label: str
+    target: Money
+    remaining: Money
+    done: bool
+
+
+def needs(campaign: Campaign) -> list[Need]:
+    """Each budget line with what is still needed for it (the covering rule)."""
+    coverage = campaign.coverage()
+    return [
+        Need(
+            label=line.label,
+            target=line.target,
+            remaining=campaign.money(share.remaining),
+            done=share.is_done,
+        )
+        for line, share in zip(campaign.lines.all(), coverage.lines, strict=True)
+    ]
+
+
+@require_safe
+def poster(request: HttpRequest, slug: str) -> HttpResponse:
+    """An A4 page to print: title, photo, the needs and a QR code to the page."""
+    campaign = _published(slug)
+    now = timezone.now()
+    goal = campaign.goal
+    still_needed = campaign.money(max(goal.amount - campaign.raised.amount, 0))
+    return render(
+        request,
+        "campaigns/poster.html",
+        {
+            "campaign": campaign,
+            "cover": cover_img(campaign, sizes=POSTER_COVER_SIZES, lazy=False),
+            "needs": needs(campaign),
+            "goal": goal,
+            "raised": campaign.raised,
+            "still_needed": still_needed,
+            "state": campaign.state(now),
+            "deadline": describe_deadline(campaign, now),
+            "page_url": campaign_page_url(campaign),
+        },
+    )
+
+
+def qr_svg_bytes(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(
+        buffer, kind="svg", scale=8, border=4, title=url, xmldecl=False
+    )
+    return buffer.getvalue()
+
+
+@require_safe
+def qr_svg(request: HttpRequest, slug: str) -> HttpResponse:
+    """A QR code holding the campaign page's absolute address (settings.SITE_URL)."""
+    campaign = get_object_or_404(Campaign.objects.published(), slug=slug)
+    return _image_response(
+        qr_svg_bytes(campaign_page_url(campaign)), max_age=QR_MAX_AGE
+    )
+
+
+# The badge ------------------------------------------------------------------
+
+BADGE_HEIGHT = 44
+BADGE_PADDING = 10
+BAR_HEIGHT = 8
+# A generous average advance for 13 px bold system-ui text: the badge never
+# clips its text, at worst it has a little room to spare.
+CHAR_WIDTH = 8.0
+BADGE_COLORS = {
+    Campaign.State.OPEN: "#1d4e89",
+    Campaign.State.GOAL_REACHED: "#1f6b3a",
+    Campaign.State.CLOSED: "#4a5360",
+}
+
+
+def badge_svg(campaign: Campaign, *, language: str | None = None) -> str:
+    """The badge's SVG text: "€1,300 of €2,500", a bar, and the state when not
+    open. Reads the lines (prefetch them); no query of its own."""
+    goal = campaign.goal
+    raised = campaign.raised
+    state = campaign.state()
+    money_text = gettext("%(raised)s of %(goal)s") % {
+        "raised": format_money(raised.amount, str(raised.currency), language),
+        "goal": format_money(goal.amount, str(goal.currency), language),
+    }
+    if state == Campaign.State.CLOSED:
+        state_text = gettext("Collection over")
+    elif state == Campaign.State.GOAL_REACHED:
+        state_text = gettext("Goal reached")
+    else:
+        state_text = f"{campaign.percent_raised()} %"
+    label = f"{money_text} · {state_text}"
+    width = max(160, math.ceil(len(label) * CHAR_WIDTH) + 2 * BADGE_PADDING)
+    bar_width = width - 2 * BADGE_PADDING
+    fraction = 0 if goal.amount <= 0 else min(raised.amount / goal.amount, 1)
+    filled = round(bar_width * float(fraction), 1)
+    title = f"{campaign.title}: {label}"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{BADGE_HEIGHT}" viewBox="0 0 {width} {BADGE_HEIGHT}" role="img" '
+        f"aria-label={quoteattr(title)}>"
+        f"<title>{escape(title)}</title>"
+        f'<rect width="{width}" height="{BADGE_HEIGHT}" rx="6" '
+        f'fill="{BADGE_COLORS[state]}"/>'
+        f'<text x="{BADGE_PADDING}" y="20" fill="#ffffff" '
+        f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" '
+        f'font-size="13" font-weight="700">{escape(label)}</text>'
+        f'<rect x="{BADGE_PADDING}" y="28" width="{bar_width}" '
+        f'height="{BAR_HEIGHT}" rx="3" fill="#ffffff" fill-opacity="0.35"/>'
+        f'<rect x="{BADGE_PADDING}" y="28" width="{filled}" height="{BAR_HEIGHT}" '
+        f'rx="3" fill="#ffffff"/>'
+        "</svg>"
+    )
+
+
+@require_safe
+def badge(request: HttpRequest, slug: str) -> HttpResponse:
+    """/c/<slug>/badge.svg: raised of goal and a bar, as an embeddable image."""
+    return _image_response(badge_svg(_published(slug)), max_age=BADGE_MAX_AGE)

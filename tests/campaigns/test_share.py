@@ -1,0 +1,159 @@
+"""The poster, its QR code, the progress badge and the link preview's text."""
+
+import re
+from decimal import Decimal
+from xml.etree import ElementTree
+
+from django.test import override_settings
+
+from campaigns.share import badge_svg
+from donations.pledging import Donor, campaign_close, pledge_create
+from tests.base import ZborTestCase
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def pledge(campaign, amount, line=None):
+    return pledge_create(
+        campaign=campaign,
+        line=line,
+        amount=Decimal(amount),
+        donor=Donor(),
+        submission_token=None,
+    )
+
+
+def parse_svg(content: bytes) -> ElementTree.Element:
+    return ElementTree.fromstring(content)  # noqa: S314 - our own output
+
+
+@override_settings(SITE_URL="http://zbor.example")
+class PosterTests(ZborTestCase):
+    def test_it_shows_title_needs_and_a_qr_code_from_our_origin(self):
+        pledge(self.campaign, "1000", line=self.rent)
+        response = self.client.get("/c/konstantin/poster/")
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, self.campaign.title)
+        self.assertContains(response, "€1,500 still needed of €2,500")
+        self.assertContains(response, "covered ✓")  # the rent
+        self.assertContains(response, "€400 of €400")  # food, nothing yet
+        self.assertContains(response, 'src="/c/konstantin/qr.svg"')
+        self.assertContains(response, "http://zbor.example/c/konstantin/")
+
+    def test_a_closed_campaign_poster_says_it_is_over(self):
+        campaign_close(campaign=self.campaign, reason="manual", by=None)
+        response = self.client.get("/c/konstantin/poster/")
+        self.assertContains(response, "The collection is over")
+
+    def test_drafts_have_no_poster_qr_or_badge(self):
+        self.campaign.published = False
+        self.campaign.save()
+        for url in ("poster/", "qr.svg", "badge.svg"):
+            with self.subTest(url=url):
+                response = self.client.get(f"/c/konstantin/{url}")
+                self.assertEqual(response.status_code, 404)
+
+    def test_only_get_and_head(self):
+        for url in ("poster/", "qr.svg", "badge.svg"):
+            with self.subTest(url=url):
+                response = self.client.post(f"/c/konstantin/{url}")
+                self.assertEqual(response.status_code, 405)
+
+
+@override_settings(SITE_URL="http://zbor.example")
+class QrTests(ZborTestCase):
+    def test_it_is_an_svg_holding_the_page_address(self):
+        response = self.client.get("/c/konstantin/qr.svg")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "image/svg+xml")
+        self.assertEqual(response["Content-Security-Policy"], "default-src 'none'")
+        root = parse_svg(response.content)
+        self.assertEqual(root.tag, f"{SVG}svg")
+        self.assertEqual(
+            root.find(f"{SVG}title").text, "http://zbor.example/c/konstantin/"
+        )
+
+    def test_the_polish_page_gets_the_polish_address(self):
+        response = self.client.get("/pl/c/konstantin/qr.svg")
+        title = parse_svg(response.content).find(f"{SVG}title").text
+        self.assertEqual(title, "http://zbor.example/pl/c/konstantin/")
+
+
+class BadgeTests(ZborTestCase):
+    def get_badge(self):
+        response = self.client.get("/c/konstantin/badge.svg")
+        self.assertEqual(response.status_code, 200)
+        return response
+
+    def test_it_shows_raised_of_goal_and_a_bar(self):
+        pledge(self.campaign, "1250")
+        root = parse_svg(self.get_badge().content)
+        text = root.find(f"{SVG}text").text
+        self.assertEqual(text, "€1,250 of €2,500 · 50 %")
+        track, filled = root.findall(f"{SVG}rect")[1:]
+        self.assertAlmostEqual(
+            float(filled.get("width")), float(track.get("width")) / 2, places=0
+        )
+        self.assertIn("€1,250 of €2,500", root.get("aria-label"))
+
+    def test_it_is_a_safe_cacheable_image(self):
+        response = self.get_badge()
+        self.assertEqual(response["Content-Type"], "image/svg+xml")
+        self.assertIn("max-age=300", response["Cache-Control"])
+        self.assertIn("public", response["Cache-Control"])
+        self.assertEqual(response["Content-Security-Policy"], "default-src 'none'")
+        self.assertEqual(response["Cross-Origin-Resource-Policy"], "cross-origin")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        body = response.content.decode()
+        # Nothing that runs or loads: no script, style, link, font or foreign URL.
+        for forbidden in ("<script", "<style", "style=", "href", "@import", "<a "):
+            self.assertNotIn(forbidden, body)
+        urls = set(re.findall(r"https?://[^\"]+", body))
+        self.assertEqual(urls, {"http://www.w3.org/2000/svg"})  # the namespace
+
+    def test_it_says_when_the_goal_is_reached_and_when_it_is_over(self):
+        pledge(self.campaign, "2600")
+        self.campaign.refresh_from_db()
+        self.assertIn("Goal reached", badge_svg(self.campaign))
+        campaign_close(campaign=self.campaign, reason="manual", by=None)
+        label = parse_svg(self.get_badge().content).find(f"{SVG}text").text
+        self.assertEqual(label, "€2,600 of €2,500 · Collection over")
+
+    def test_the_bar_never_overflows_past_the_goal(self):
+        self.campaign.stop_at_goal = False
+        self.campaign.save()
+        pledge(self.campaign, "5000")
+        root = parse_svg(self.get_badge().content)
+        track, filled = root.findall(f"{SVG}rect")[1:]
+        self.assertEqual(float(filled.get("width")), float(track.get("width")))
+
+    def test_a_title_with_markup_stays_text(self):
+        self.campaign.title = 'Help <script>alert("x")</script> & co'
+        self.campaign.save()
+        body = self.get_badge().content.decode()
+        self.assertNotIn("<script", body)
+        parse_svg(body.encode())  # still well-formed XML
+
+
+class LinkPreviewTests(ZborTestCase):
+    def test_og_description_says_what_is_still_needed(self):
+        pledge(self.campaign, "1300")
+        response = self.client.get("/c/konstantin/")
+        self.assertContains(
+            response,
+            '<meta property="og:description" content="€1,200 still needed of '
+            '€2,500 — A former political prisoner starts over in Poland.">',
+            html=False,
+        )
+
+    def test_og_description_of_a_closed_campaign_says_what_was_collected(self):
+        campaign_close(campaign=self.campaign, reason="manual", by=None)
+        response = self.client.get("/c/konstantin/")
+        self.assertContains(
+            response, 'content="The collection is over: €0 collected — A former'
+        )
+
+    def test_the_page_links_to_its_poster_and_badge(self):
+        response = self.client.get("/c/konstantin/")
+        self.assertContains(response, 'href="/c/konstantin/poster/"')
+        self.assertContains(response, 'href="/c/konstantin/badge.svg"')
