@@ -355,12 +355,12 @@ class CampaignAdmin(admin.ModelAdmin):
 
 def team_links(user, campaign: Campaign) -> list[dict]:
     """The team's jobs on this campaign that this user may do, as links: the
-    desk pages (desk app) and the campaign's record."""
+    desk pages (donations.views) and the campaign's record."""
     jobs = [
-        ("record_gift", "desk:gift", _("Record a gift")),
-        ("close", "desk:close", _("Close the collection")),
-        ("reopen", "desk:reopen", _("Reopen")),
-        ("export", "desk:export", _("Export pledges (CSV)")),
+        ("record_gift", "donations:desk_gift", _("Record a gift")),
+        ("close", "donations:desk_close", _("Close the collection")),
+        ("reopen", "donations:desk_reopen", _("Reopen")),
+        ("export", "donations:desk_export", _("Export pledges (CSV)")),
     ]
     closed = campaign.is_closed()
     links = [

@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "djmoney",
     "campaigns",
     "donations",
-    "desk",
 ]
 
 MIDDLEWARE = [

@@ -17,8 +17,6 @@ urlpatterns = [
     path("ping", ping, name="ping"),
     path("favicon.ico", campaign_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
-    # The team's desk (staff only): confirm money, close, export.
-    path("desk/", include("desk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

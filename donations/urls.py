@@ -8,4 +8,13 @@ urlpatterns = [
     path("c/<slug:slug>/give/", views.pledge, name="pledge"),
     path("thanks/<str:access_key>/", views.thanks, name="thanks"),
     path("thanks/<str:access_key>/qr.svg", views.thanks_qr, name="thanks_qr"),
+    # The team's desk (staff only): confirm money, close, reopen, export.
+    path("desk/", views.desk, name="desk"),
+    path("desk/p/<str:reference>/", views.pledge_card, name="desk_pledge"),
+    path("desk/p/<str:reference>/receive/", views.receive, name="desk_receive"),
+    path("desk/p/<str:reference>/cancel/", views.cancel, name="desk_cancel"),
+    path("desk/c/<int:campaign_id>/gift/", views.gift, name="desk_gift"),
+    path("desk/c/<int:campaign_id>/close/", views.close, name="desk_close"),
+    path("desk/c/<int:campaign_id>/reopen/", views.reopen, name="desk_reopen"),
+    path("desk/c/<int:campaign_id>/pledges.csv", views.export, name="desk_export"),
 ]

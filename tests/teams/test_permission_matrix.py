@@ -85,13 +85,13 @@ def see_donor_email(t, campaign, first, second) -> bool:
     email = donor_email(t.where)
     pages = [
         t.client.get(reverse("admin:donations_pledge_change", args=[first.pk])),
-        t.client.get(reverse("desk:pledge", args=[first.reference])),
+        t.client.get(reverse("donations:desk_pledge", args=[first.reference])),
     ]
     return any(email in page.content.decode() for page in pages)
 
 
 def mark_received(t, campaign, first, second) -> bool:
-    url = reverse("desk:receive", args=[first.reference])
+    url = reverse("donations:desk_receive", args=[first.reference])
     t.client.post(url, {"amount": "95.50"})
     return Pledge.objects.get(pk=first.pk).status == Pledge.Status.RECEIVED
 
@@ -103,7 +103,7 @@ def mark_received_in_admin(t, campaign, first, second) -> bool:
 
 
 def cancel(t, campaign, first, second) -> bool:
-    url = reverse("desk:cancel", args=[second.reference])
+    url = reverse("donations:desk_cancel", args=[second.reference])
     t.client.post(url, {"reason": "never paid"})
     return Pledge.objects.get(pk=second.pk).status == Pledge.Status.CANCELLED
 
@@ -115,7 +115,7 @@ def cancel_in_admin(t, campaign, first, second) -> bool:
 
 
 def record_gift(t, campaign, first, second) -> bool:
-    url = reverse("desk:gift", args=[campaign.pk])
+    url = reverse("donations:desk_gift", args=[campaign.pk])
     t.client.post(url, {"amount": "25", "line": "", "note": "cash at the meeting"})
     return campaign.pledges.filter(kind=Pledge.Kind.GIFT).exists()
 
@@ -128,7 +128,9 @@ def record_gift_in_admin(t, campaign, first, second) -> bool:
 
 
 def close(t, campaign, first, second) -> bool:
-    t.client.post(reverse("desk:close", args=[campaign.pk]), {"reason": "enough"})
+    t.client.post(
+        reverse("donations:desk_close", args=[campaign.pk]), {"reason": "enough"}
+    )
     return Campaign.objects.get(pk=campaign.pk).closed_at is not None
 
 
@@ -136,12 +138,14 @@ def reopen(t, campaign, first, second) -> bool:
     Campaign.objects.filter(pk=campaign.pk).update(
         closed_at=timezone.now(), closed_reason=Campaign.ClosedReason.MANUAL
     )
-    t.client.post(reverse("desk:reopen", args=[campaign.pk]), {"reason": "more"})
+    t.client.post(
+        reverse("donations:desk_reopen", args=[campaign.pk]), {"reason": "more"}
+    )
     return Campaign.objects.get(pk=campaign.pk).closed_at is None
 
 
 def export_csv(t, campaign, first, second) -> bool:
-    response = t.client.get(reverse("desk:export", args=[campaign.pk]))
+    response = t.client.get(reverse("donations:desk_export", args=[campaign.pk]))
     if response.status_code != 200:
         return first.reference in response.content.decode()
     return first.reference in b"".join(response.streaming_content).decode()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from campaigns.models import Activity, BudgetLine, Campaign, TeamMember
 from campaigns.permissions import ORGANIZERS_GROUP
-from desk.export import safe_cell
+from donations.export import safe_cell
 from donations.pledging import Donor, campaign_close, pledge_receive
 from tests.campaigns.test_admin import ADD_URL, TWO_LINES, change_url, form_data
 from tests.donations.base import pledge
@@ -36,7 +36,8 @@ class RecordTests(TeamTestCase):
 
     def test_receiving_and_cancelling_are_recorded_with_amounts(self):
         self.client.post(
-            reverse("desk:receive", args=[self.first.reference]), {"amount": "97.30"}
+            reverse("donations:desk_receive", args=[self.first.reference]),
+            {"amount": "97.30"},
         )
         row = self.last(A.PLEDGE_RECEIVED)
         self.assertEqual(
@@ -44,7 +45,8 @@ class RecordTests(TeamTestCase):
             (self.organizer, self.first.reference, "97.30", "100.00"),
         )
         self.client.post(
-            reverse("desk:cancel", args=[self.second.reference]), {"reason": "fake"}
+            reverse("donations:desk_cancel", args=[self.second.reference]),
+            {"reason": "fake"},
         )
         row = self.last(A.PLEDGE_CANCELLED)
         self.assertEqual(
@@ -53,7 +55,7 @@ class RecordTests(TeamTestCase):
 
     def test_a_gift_closing_and_reopening_are_recorded(self):
         self.client.post(
-            reverse("desk:gift", args=[self.campaign.pk]),
+            reverse("donations:desk_gift", args=[self.campaign.pk]),
             {"amount": "12.50", "line": self.food.pk, "note": "envelope"},
         )
         row = self.last(A.GIFT_RECORDED)
@@ -61,7 +63,8 @@ class RecordTests(TeamTestCase):
             (row.details["received"], row.details["line"]), ("12.50", "Food")
         )
         self.client.post(
-            reverse("desk:close", args=[self.campaign.pk]), {"reason": "he found work"}
+            reverse("donations:desk_close", args=[self.campaign.pk]),
+            {"reason": "he found work"},
         )
         row = self.last(A.CLOSED)
         self.assertEqual(
@@ -69,7 +72,7 @@ class RecordTests(TeamTestCase):
             (self.organizer, "manual", "he found work"),
         )
         self.client.post(
-            reverse("desk:reopen", args=[self.campaign.pk]),
+            reverse("donations:desk_reopen", args=[self.campaign.pk]),
             {"reason": "rent went up", "stop_at_goal": "on"},
         )
         row = self.last(A.REOPENED)
@@ -108,7 +111,8 @@ class RecordTests(TeamTestCase):
     def test_the_record_never_holds_donor_data(self):
         pledge_receive(pledge=self.first, amount=Decimal("100"), by=self.organizer)
         self.client.post(
-            reverse("desk:cancel", args=[self.second.reference]), {"reason": "x"}
+            reverse("donations:desk_cancel", args=[self.second.reference]),
+            {"reason": "x"},
         )
         campaign_close(campaign=self.campaign, reason="manual", by=self.volunteer)
         text = str(list(Activity.objects.values_list("details", "reference")))
@@ -167,7 +171,7 @@ class BudgetLineRuleTests(TeamTestCase):
 class ReopenRuleTests(TeamTestCase):
     def setUp(self):
         self.client.force_login(self.organizer)
-        self.url = reverse("desk:reopen", args=[self.campaign.pk])
+        self.url = reverse("donations:desk_reopen", args=[self.campaign.pk])
 
     def test_a_campaign_closed_by_its_goal_reopens_only_without_stop_at_goal(self):
         gift = pledge(self.campaign, "2500")
@@ -241,17 +245,17 @@ class CreatingAndScopingTests(TeamTestCase):
             reverse("admin:campaigns_campaign_changelist"),
             reverse("admin:campaigns_campaign_changelist") + "?q=Dental",
             reverse("admin:campaigns_activity_changelist"),
-            reverse("desk:home"),
+            reverse("donations:desk"),
         ):
             with self.subTest(url=url):
                 self.assertNotContains(self.client.get(url), self.other.title)
-        response = self.client.get(reverse("desk:home"), {"reference": other_ref})
+        response = self.client.get(reverse("donations:desk"), {"reference": other_ref})
         self.assertContains(response, "No pledge with this reference", status_code=404)
         for url in (
             change_url(self.other),
             reverse("admin:campaigns_campaign_preview", args=[self.other.pk]),
-            reverse("desk:pledge", args=[other_ref]),
-            reverse("desk:export", args=[self.other.pk]),
+            reverse("donations:desk_pledge", args=[other_ref]),
+            reverse("donations:desk_export", args=[self.other.pk]),
             reverse(
                 "admin:donations_pledge_change", args=[self.pledges["other"][0].pk]
             ),
@@ -270,7 +274,7 @@ class CreatingAndScopingTests(TeamTestCase):
         self.client.force_login(self.volunteer)
         first = self.pledges["own"][0]
         response = self.client.get(
-            reverse("desk:pledge", args=[first.reference.lower()])
+            reverse("donations:desk_pledge", args=[first.reference.lower()])
         )
         self.assertContains(response, first.reference)
         self.assertContains(response, "Received: confirm")
@@ -289,7 +293,9 @@ class ExportTests(TeamTestCase):
             pledge(self.campaign, "5", donor=Donor(name=text, message=text))
         pledge(self.campaign, "7", donor=Donor(name="Алесь Żółć", message="Дзякуй"))
         self.client.force_login(self.organizer)
-        response = self.client.get(reverse("desk:export", args=[self.campaign.pk]))
+        response = self.client.get(
+            reverse("donations:desk_export", args=[self.campaign.pk])
+        )
         self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
         self.assertIn("konstantin-pledges.csv", response["Content-Disposition"])
         body = b"".join(response.streaming_content).decode("utf-8")
