@@ -167,6 +167,9 @@ STATIC_ROOT = Path(os.getenv("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = os.getenv("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "media"))
+# Photos are served by the app itself unless a proxy or object store serves MEDIA_URL
+# (then set SERVE_MEDIA=False). Several app servers must share MEDIA_ROOT.
+SERVE_MEDIA = envbool("SERVE_MEDIA", "True")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

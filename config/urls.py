@@ -1,7 +1,10 @@
+import re
+
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from campaigns import views as campaign_views
 from config.auth import LockoutAdminAuthenticationForm
@@ -27,7 +30,13 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA and settings.MEDIA_URL.startswith("/"):
+    # Uploaded photos: only files the photo pipeline rebuilt and renamed live here.
+    # static.serve refuses paths outside MEDIA_ROOT; SecurityMiddleware adds nosniff.
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]
