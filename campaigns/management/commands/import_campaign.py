@@ -35,6 +35,7 @@ OPTIONAL = {
     "bic": "",
     "bank_name": "",
     "payment_other": "",
+    "fallback_languages": "",
 }
 TEXT_FIELDS = (
     "title",
@@ -50,8 +51,17 @@ TEXT_FIELDS = (
     "bic",
     "bank_name",
     "payment_other",
+    "fallback_languages",
 )
 LINE_FIELDS = {"label", "target", "note"}
+# Texts that may be given per language: "title": {"en": "…", "be": "…"}, or
+# "title": "…" (English) with "title_be": "…" beside it. English is required
+# wherever the field is.
+TRANSLATED = ("title", "summary", "story", "payment_other")
+TRANSLATED_LINE = ("label", "note")
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
+ENGLISH_REQUIRED = ("title", "summary", "label")
 
 
 def bad_file(field: str, value: Any, problem: str) -> CommandError:
@@ -97,7 +107,9 @@ def check(data: Any) -> dict:
     """The file's content with defaults filled in, or one CommandError."""
     if not isinstance(data, dict):
         raise CommandError("The file must hold one JSON object, {...}.")
-    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
+    translations = split_translations(data, TRANSLATED, "")
+    data = {**data, "translations": translations}
+    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL) - {"translations"})
     if unknown:
         raise bad_file(unknown[0], data[unknown[0]], "unknown field")
     for name in REQUIRED:
@@ -122,6 +134,37 @@ def check(data: Any) -> dict:
             "lines", [], "a published campaign needs at least one budget line"
         )
     return data
+
+
+def split_translations(
+    data: dict, fields: tuple[str, ...], where: str
+) -> dict[str, dict[str, str]]:
+    """Take the other languages' texts out of `data`, in place, leaving each
+    field's English text: {"title": {"be": "…"}, …}. `title_be` keys and
+    {"en": …, "be": …} objects both work; a text must be a string."""
+    translations: dict[str, dict[str, str]] = {name: {} for name in fields}
+    for name in fields:
+        value = data.get(name)
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(LANGUAGES))
+            if unknown:
+                raise bad_file(
+                    f"{where}{name}.{unknown[0]}",
+                    value[unknown[0]],
+                    f"unknown language; use {', '.join(LANGUAGES)}",
+                )
+            if "en" not in value and name in ENGLISH_REQUIRED:
+                raise bad_file(f"{where}{name}", value, 'give the English text, "en"')
+            translations[name].update(value)
+            data[name] = translations[name].pop("en", "")
+        for code in OTHER_LANGUAGES:
+            key = f"{name}_{code}"
+            if key in data:
+                translations[name][code] = data.pop(key)
+        for code, text in translations[name].items():
+            if not isinstance(text, str):
+                raise bad_file(f"{where}{name}.{code}", text, "must be a string")
+    return translations
 
 
 def check_deadline(value: Any) -> datetime | None:
@@ -150,6 +193,7 @@ def check_lines(lines: Any) -> list[dict]:
         where = f"lines[{index}]"
         if not isinstance(line, dict):
             raise bad_file(where, line, "must be an object with label and target")
+        translations = split_translations(line, TRANSLATED_LINE, f"{where}.")
         unknown = sorted(set(line) - LINE_FIELDS)
         if unknown:
             raise bad_file(f"{where}.{unknown[0]}", line[unknown[0]], "unknown")
@@ -168,6 +212,7 @@ def check_lines(lines: Any) -> list[dict]:
                 "label": label,
                 "note": note,
                 "target": check_target(f"{where}.target", line.get("target")),
+                "translations": translations,
             }
         )
     return checked
@@ -200,13 +245,12 @@ def import_campaign(data: dict) -> tuple[Campaign, bool]:
             f"the campaign has pledges in {campaign.currency}; "
             "its currency cannot change",
         )
-    campaign.title = data["title"]
     campaign.beneficiary_name = data["beneficiary"]
+    set_texts(campaign, data, TRANSLATED)
     for name in (
         "city",
         "country",
-        "summary",
-        "story",
+        "fallback_languages",
         "currency",
         "deadline",
         "stop_at_goal",
@@ -215,7 +259,6 @@ def import_campaign(data: dict) -> tuple[Campaign, bool]:
         "iban",
         "bic",
         "bank_name",
-        "payment_other",
     ):
         setattr(campaign, name, data[name])
     campaign.collected = Money(campaign.collected.amount, campaign.currency)
@@ -223,7 +266,8 @@ def import_campaign(data: dict) -> tuple[Campaign, bool]:
     full_clean(campaign, data, exclude=[])
     campaign.save()
 
-    existing = {line.label: line for line in campaign.lines.all()}
+    # Lines are matched by their English label.
+    existing = {line.label_en: line for line in campaign.lines.all()}
     wanted = {line["label"] for line in data["lines"]}
     for label, line in existing.items():
         if label not in wanted:
@@ -236,10 +280,8 @@ def import_campaign(data: dict) -> tuple[Campaign, bool]:
                 )
             line.delete()
     for position, item in enumerate(data["lines"]):
-        line = existing.get(item["label"]) or BudgetLine(
-            campaign=campaign, label=item["label"]
-        )
-        line.note = item["note"]
+        line = existing.get(item["label"]) or BudgetLine(campaign=campaign)
+        set_texts(line, item, TRANSLATED_LINE)
         line.target = Money(item["target"], campaign.currency)
         line.earmarked = Money(line.earmarked.amount, campaign.currency)
         line.position = position
@@ -248,12 +290,33 @@ def import_campaign(data: dict) -> tuple[Campaign, bool]:
     return campaign, created
 
 
+def set_texts(instance, data: dict, fields: tuple[str, ...]) -> None:
+    """English from the field itself, the other languages from its translations;
+    a language the file leaves out is cleared (the file is the whole campaign)."""
+    for name in fields:
+        setattr(instance, f"{name}_en", data[name])
+        for code in OTHER_LANGUAGES:
+            text = data["translations"][name].get(code) or None
+            setattr(instance, f"{name}_{code}", text)
+
+
 def full_clean(instance, data: dict, *, exclude: list[str], prefix: str = "") -> None:
     """The model's own validation, as one error naming the field of the file."""
-    file_names = {"beneficiary_name": "beneficiary"}
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
-        name = file_names.get(field, field)
-        raise bad_file(prefix + name, data.get(name), messages[0]) from error
+        name, value = file_field(field, data)
+        raise bad_file(prefix + name, value, messages[0]) from error
+
+
+def file_field(field: str, data: dict) -> tuple[str, Any]:
+    """The file's name for a model field ("title.be" for title_be), and its value."""
+    if field == "beneficiary_name":
+        return "beneficiary", data.get("beneficiary")
+    base, _, code = field.rpartition("_")
+    if base in TRANSLATED + TRANSLATED_LINE and code in LANGUAGES:
+        if code == "en":
+            return base, data.get(base)
+        return f"{base}.{code}", data["translations"][base].get(code)
+    return field, data.get(field)
