@@ -23,8 +23,8 @@ keepalive = 5
 
 # Recycle workers now and then so a slow leak cannot grow for ever; the jitter
 # keeps both workers from restarting at the same moment.
-max_requests = int(os.getenv("GUNICORN_MAX_REQUESTS", "5000"))
-max_requests_jitter = int(os.getenv("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+max_requests = int(os.getenv("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = int(os.getenv("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
 
 # Load Django once in the master: workers fork ready (faster start, shared pages).
 preload_app = True
