@@ -357,7 +357,8 @@ class MethodAndPathTests(HostileInputTestCase):
         for path in PATH_TRICKS:
             with self.subTest(path=path[:60]):
                 response = self.client.get(path, follow=True)
-                self.assertEqual(response.status_code, 404)
+                # 404, or 400 where the media server sees a path leaving its folder.
+                self.assertIn(response.status_code, (400, 404))
                 self.assertNotIn(b"SECRET_KEY", response.content)
                 self.assertNotIn(b"SQLite format", response.content)
 
