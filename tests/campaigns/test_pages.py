@@ -81,7 +81,10 @@ class CampaignPageTests(TemporaryMediaMixin, ZborTestCase):
         self.assertContains(
             response, 'name="twitter:card" content="summary_large_image"'
         )
-        self.assertContains(response, 'property="og:description" content="A former')
+        self.assertContains(
+            response,
+            'property="og:description" content="€2,500 still needed of €2,500 — A ',
+        )
         self.assertNotContains(response, 'name="robots"')
 
     def test_the_polish_page_is_in_polish_with_its_own_canonical_address(self):
