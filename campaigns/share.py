@@ -58,6 +58,7 @@ def _image_response(content: bytes | str, *, max_age: int) -> HttpResponse:
 class Need:
     label: str
     target: Money
+    covered: Money
     remaining: Money
     done: bool
 
@@ -69,6 +70,7 @@ def needs(campaign: Campaign) -> list[Need]:
         Need(
             label=line.label,
             target=line.target,
+            covered=campaign.money(share.covered),
             remaining=campaign.money(share.remaining),
             done=share.is_done,
         )
@@ -92,6 +94,7 @@ def poster(request: HttpRequest, slug: str) -> HttpResponse:
             "needs": needs(campaign),
             "goal": goal,
             "raised": campaign.raised,
+            "collected": campaign.collected,
             "still_needed": still_needed,
             "state": campaign.state(now),
             "deadline": describe_deadline(campaign, now),

@@ -3,6 +3,7 @@ number of queries, however many pledges there are."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,13 +59,21 @@ class Progress:
         """What is missing to reach the goal (zero once it is raised)."""
         return Money(max(self.goal.amount - self.raised.amount, 0), self.goal.currency)
 
+    # Rounded up, as campaigns.views.describe_deadline does: the page must not say
+    # "30 days left" above "Time left: 29 days".
     @property
     def days_left(self) -> int:
-        return self.time_left.days if self.time_left is not None else 0
+        """Whole days left, rounded up; 0 under a day."""
+        if self.time_left is None or self.time_left < timedelta(days=1):
+            return 0
+        return math.ceil(self.time_left / timedelta(days=1))
 
     @property
     def hours_left(self) -> int:
-        return self.time_left.seconds // 3600 if self.time_left is not None else 0
+        """Whole hours left, rounded up; 0 under an hour."""
+        if self.time_left is None or self.time_left < timedelta(hours=1):
+            return 0
+        return math.ceil(self.time_left / timedelta(hours=1))
 
 
 def recent_supporters(

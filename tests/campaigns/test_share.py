@@ -41,9 +41,12 @@ class PosterTests(ZborTestCase):
         self.assertContains(response, "http://zbor.example/c/konstantin/")
 
     def test_a_closed_campaign_poster_says_it_is_over(self):
+        pledge(self.campaign, "150", line=self.food)
         campaign_close(campaign=self.campaign, reason="manual", by=None)
         response = self.client.get("/c/konstantin/poster/")
-        self.assertContains(response, "The collection is over")
+        self.assertContains(response, "The collection is over. Collected: €0")
+        self.assertContains(response, "€150 of €400")  # what the food line got
+        self.assertNotContains(response, "still needed")
 
     def test_drafts_have_no_poster_qr_or_badge(self):
         self.campaign.published = False

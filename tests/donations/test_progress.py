@@ -111,7 +111,11 @@ class ProgressOnTheCampaignPageTests(DonationsTestCase):
         Campaign.objects.filter(pk=self.campaign.pk).update(
             deadline=timezone.now() + timedelta(days=3, hours=2)
         )
-        self.assertContains(self.client.get(self.url), "3 days")
+        # Rounded up, like the deadline line above it ("4 days left").
+        response = self.client.get(self.url)
+        self.assertContains(response, "4 days left")
+        self.assertContains(response, "4 days\n")
+        self.assertNotContains(response, "3 days")
 
     def test_recent_supporters_show_only_what_donors_chose(self):
         pledge(self.campaign, "15", donor=Donor(name="Ala", message="Hold on!"))
