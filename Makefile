@@ -21,8 +21,9 @@ $(BIN)/.installed: requirements.lock
 	touch $@
 
 install: $(BIN)/.installed
-	@if [ -d locale ]; then $(BIN)/python manage.py compilemessages --ignore=.venv -v0 2>/dev/null \
-		|| echo "Note: gettext's msgfmt is missing, pages stay in English (apt-get install gettext)."; fi
+	@if ! command -v msgfmt >/dev/null; then \
+		echo "Note: gettext's msgfmt is missing, pages stay in English (apt-get install gettext)."; \
+	else $(DEV) $(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0; fi
 
 setup: install
 	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
