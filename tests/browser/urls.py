@@ -1,6 +1,6 @@
-"""The site's URLs plus uploaded photos, which production serves from its web
-server and Django serves only with DEBUG on: the browser tests run with DEBUG off
-and still need to see the photos load."""
+"""The site's URLs, with uploaded photos read from the MEDIA_ROOT of the moment:
+the site's own media route fixes MEDIA_ROOT when config.urls is imported, and
+each browser test gives its photos a throwaway directory."""
 
 from django.conf import settings
 from django.urls import re_path
