@@ -99,6 +99,10 @@ class BadgeTests(ZborTestCase):
         )
         self.assertIn("€1,250 of €2,500", root.get("aria-label"))
 
+    def test_it_costs_two_queries(self):
+        with self.assertNumQueries(2):
+            self.get_badge()
+
     def test_it_is_a_safe_cacheable_image(self):
         response = self.get_badge()
         self.assertEqual(response["Content-Type"], "image/svg+xml")
