@@ -8,7 +8,7 @@ from django.views.static import serve
 
 from campaigns import views as campaign_views
 from config.auth import LockoutAdminAuthenticationForm
-from config.views import ping
+from config.views import ping, robots_txt
 
 # Guessing staff passwords meets a cool-off (config/auth.py).
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -18,6 +18,7 @@ handler500 = "config.security.server_error"
 urlpatterns = [
     path("healthz", campaign_views.healthz, name="healthz"),
     path("ping", ping, name="ping"),
+    path("robots.txt", robots_txt, name="robots_txt"),
     path("favicon.ico", campaign_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
