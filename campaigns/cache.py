@@ -1,33 +1,48 @@
-"""Whole public pages from the shared cache, under keys that change with the data.
+"""Whole public pages from the shared cache, served without a database query.
 
 The campaign page and the list carry no form and nothing personal, so the HTML
-is the same for every reader of one language. A request first reads the few
-columns that say whether a page changed (one small query), builds a key from
-them, and serves the stored HTML when there is some:
+is the same for every reader of one language. Next to each stored page sits a
+*pointer*: a random token that changes whenever the page's data changes. An
+entry stores the token it was rendered under, so a hit is one cache round trip
+(`get_many` of the pointer and the entry) and no query:
 
-- a campaign's key carries its `version` (bumped under the row lock by every
-  change of money, state or moderation), `updated_at` (every save, so admin edits
-  of the story, lines and photos), whether it is closed now, and the language;
-- the list's key carries the count, the sum of the versions, the latest
-  `updated_at` and the next deadline of all campaigns.
+    pointer == entry's token, and the entry's expiry not passed → serve it.
 
-So no reader is ever served money older than the database's, whichever server
-stored the entry. Entries expire after PAGE_SECONDS at most ("3 days left") and
-never later than the deadline they show. When the cache cannot be reached, pages
-are rendered as if there were no cache (fail open), and because the keys carry
-versions, nothing stored before the outage is served once it is back.
+Writers (`pages_changed`, called inside the transaction of every write that
+shows on a public page: donations.pledging, admin saves through the post_save
+signal, the donor-data purge) delete the pointers at once and, after commit,
+set them to new tokens. A reader that finds no pointer creates one (`add`,
+before it reads the database), so every entry is tagged with a token that
+existed before its data was read: a commit after that read replaces the token,
+and the entry no longer matches. A donor's own pledge is therefore on the page
+as soon as they are redirected to the thank-you page.
+
+Pointers live POINTER_SECONDS (2 s) and are never extended. When one is missing
+the reader asks the database for the campaign's `version`, `updated_at` and
+closed state (one small query) and reuses the stored page if they are unchanged,
+else renders it. That is what bounds staleness when a writer could not reach the
+cache (an outage, a timeout): the page may lag that write by POINTER_SECONDS at
+most, never longer, whichever server stored the entry. Entries expire after
+PAGE_SECONDS at most ("3 days left") and never later than the deadline they show,
+so "the collection is over" appears at the deadline's instant. When the cache
+cannot be reached, pages are rendered as if there were no cache (fail open).
+
+Same for the list, with one pointer for all campaigns (any campaign change
+replaces it) and, when it is missing, the count, the sum of the versions, the
+latest `updated_at` and the next deadline of all campaigns.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -39,9 +54,15 @@ logger = logging.getLogger(__name__)
 # The longest a stored page lives: relative texts ("3 days left", "pledged
 # yesterday") may lag by this much; money and state never do (see above).
 PAGE_SECONDS = 60
+# How long a pointer lives: the most a page can lag a write whose writer could
+# not reach the cache.
+POINTER_SECONDS = 2
 # After a cache failure this worker skips the cache for a moment, so an outage
 # costs one timeout per worker, not one per request.
 RETRY_AFTER_FAILURE_SECONDS = 5.0
+
+LIST_POINTER = "pointer:list"
+SLUG_MAX_LENGTH = Campaign._meta.get_field("slug").max_length
 
 _cache_down_until = 0.0
 
@@ -52,18 +73,16 @@ def forget_failures() -> None:
     _cache_down_until = 0.0
 
 
-def _stamp(moment: datetime | None) -> str:
-    return "-" if moment is None else str(int(moment.timestamp() * 1_000_000))
+def campaign_pointer(slug: str) -> str:
+    return f"pointer:campaign:{slug}"
 
 
-def _seconds_until(moment: datetime | None, now: datetime) -> float:
-    if moment is None or moment <= now:
-        return PAGE_SECONDS
-    return min(PAGE_SECONDS, (moment - now).total_seconds())
+def _new_token() -> int:
+    return secrets.randbits(62)
 
 
 def _cache_call(method: str, *args):
-    """cache.get / cache.set that never raise: a failure is logged and returns None."""
+    """A cache call that never raises: a failure is logged and returns None."""
     global _cache_down_until
     if time.monotonic() < _cache_down_until:
         return None
@@ -78,24 +97,84 @@ def _cache_call(method: str, *args):
         return None
 
 
+# Writers ----------------------------------------------------------------------
+
+
+def pages_changed(*slugs: str) -> None:
+    """The public pages of these campaigns (and the list) change with the
+    current transaction: drop their pointers now, replace them after commit.
+
+    Two cache calls, no query. Dropping first means a reader that comes between
+    now and the commit tags what it stores with a token the commit replaces."""
+    keys = [*(campaign_pointer(slug) for slug in slugs), LIST_POINTER]
+    _cache_call("delete_many", keys)
+    transaction.on_commit(
+        lambda: _cache_call(
+            "set_many", {key: _new_token() for key in keys}, POINTER_SECONDS
+        ),
+        robust=True,
+    )
+
+
+def _campaign_saved(sender, instance: Campaign, **kwargs) -> None:
+    # Admin edits, publishing, deletion: anything saved through the ORM.
+    pages_changed(instance.slug)
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(_campaign_saved, sender=Campaign, dispatch_uid="page-cache")
+    post_delete.connect(_campaign_saved, sender=Campaign, dispatch_uid="page-cache")
+
+
+# Readers ----------------------------------------------------------------------
+
+
 def cached_page(
     request: HttpRequest,
-    key_parts: tuple,
     *,
-    timeout: float,
+    pointer_key: str,
+    entry_key: str,
+    state: Callable[[datetime], tuple[tuple, datetime | None]],
     render: Callable[[], HttpResponse],
 ) -> HttpResponse:
-    """The page stored under `key_parts` and the language, else `render()`'s,
-    stored for `timeout` seconds when it is a plain 200 meant for everyone."""
-    language = translation.get_language() or "-"
-    key = "page:" + ":".join(str(part) for part in (*key_parts, language))
-    stored = _cache_call("get", key)
-    if stored is not None:
-        content, content_type = stored
-        return HttpResponse(content, content_type=content_type)
+    """The page stored under `entry_key` while `pointer_key` still holds its
+    token, else `render()`'s, stored when it is a plain 200 meant for everyone.
+
+    `state(now)` reads the database (one small query, only on a miss): a
+    signature of the page's data and the deadline after which the page changes.
+    It raises Http404 for a page that does not exist."""
+    entry_key = f"page:{entry_key}:{translation.get_language() or '-'}"
+    found = _cache_call("get_many", [pointer_key, entry_key])
+    if found is None:  # the cache is down: render as if there were none
+        return render()
+    token, entry = found.get(pointer_key), found.get(entry_key)
+    now = timezone.now()
+    if token is not None and entry is not None:
+        entry_token, _signature, expires, content, content_type = entry
+        if entry_token == token and now.timestamp() < expires:
+            return HttpResponse(content, content_type=content_type)
+    if token is None:
+        token = _new_token()
+        if not _cache_call("add", pointer_key, token, POINTER_SECONDS):
+            token = None  # another reader made one just now: store nothing
+    signature, deadline = state(now)
+    expires = now.timestamp() + PAGE_SECONDS
+    if deadline is not None and deadline > now:
+        expires = min(expires, deadline.timestamp())
+    if entry is not None and token is not None:
+        _token, entry_signature, entry_expires, content, content_type = entry
+        if entry_signature == signature and now.timestamp() < entry_expires:
+            # Unchanged since it was stored: tag it with the new pointer.
+            value = (token, signature, entry_expires, content, content_type)
+            _cache_call("set", entry_key, value, entry_expires - now.timestamp())
+            return HttpResponse(content, content_type=content_type)
     response = render()
-    if timeout >= 1 and _is_public(request, response):
-        _cache_call("set", key, (response.content, response["Content-Type"]), timeout)
+    timeout = expires - now.timestamp()
+    if token is not None and timeout >= 1 and _is_public(request, response):
+        value = (token, signature, expires, response.content, response["Content-Type"])
+        _cache_call("set", entry_key, value, timeout)
     return response
 
 
@@ -118,6 +197,10 @@ def _column(name: str) -> str:
     return connection.ops.quote_name(Campaign._meta.get_field(name).column)
 
 
+def _stamp(moment: datetime | None) -> str:
+    return "-" if moment is None else str(int(moment.timestamp() * 1_000_000))
+
+
 def _datetime(value) -> datetime | None:
     """A datetime read by a raw cursor: aware on PostgreSQL, text on SQLite."""
     if value is None or isinstance(value, datetime) and timezone.is_aware(value):
@@ -130,8 +213,7 @@ def _datetime(value) -> datetime | None:
 @functools.cache
 def _campaign_state_sql() -> str:
     columns = ", ".join(
-        _column(name)
-        for name in ("id", "version", "updated_at", "closed_at", "deadline")
+        _column(name) for name in ("version", "updated_at", "closed_at", "deadline")
     )
     table = connection.ops.quote_name(Campaign._meta.db_table)
     return (
@@ -152,7 +234,7 @@ def _list_state_sql() -> str:
 
 
 def _fetch_one(sql: str, params: list) -> tuple | None:
-    # Raw SQL on purpose: this runs on every view of the busiest pages, and the
+    # Raw SQL on purpose: this runs on every miss of the busiest pages, and the
     # ORM would cost more than the query itself.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -160,21 +242,27 @@ def _fetch_one(sql: str, params: list) -> tuple | None:
 
 
 def cache_campaign_page(view: Callable[..., HttpResponse]):
-    """Serve a published campaign's page from the cache (one query on a hit)."""
+    """Serve a published campaign's page from the cache (no query on a hit)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, slug: str) -> HttpResponse:
-        row = _fetch_one(_campaign_state_sql(), [slug, True])
-        if row is None:
+        if len(slug) > SLUG_MAX_LENGTH:  # no such campaign: no cache keys for it
             raise Http404("No campaign here.")
-        pk, version, updated_at, closed_at, deadline = row
-        deadline = _datetime(deadline)
-        now = timezone.now()
-        closed = closed_at is not None or (deadline is not None and deadline <= now)
+
+        def state(now: datetime) -> tuple[tuple, datetime | None]:
+            row = _fetch_one(_campaign_state_sql(), [slug, True])
+            if row is None:
+                raise Http404("No campaign here.")
+            version, updated_at, closed_at, deadline = row
+            deadline = _datetime(deadline)
+            closed = closed_at is not None or (deadline is not None and deadline <= now)
+            return (version, _stamp(_datetime(updated_at)), closed), deadline
+
         return cached_page(
             request,
-            ("campaign", pk, version, _stamp(_datetime(updated_at)), int(closed)),
-            timeout=_seconds_until(deadline, now),
+            pointer_key=campaign_pointer(slug),
+            entry_key=f"campaign:{slug}",
+            state=state,
             render=lambda: view(request, slug),
         )
 
@@ -182,25 +270,28 @@ def cache_campaign_page(view: Callable[..., HttpResponse]):
 
 
 def cache_campaign_list(view: Callable[..., HttpResponse]):
-    """Serve the campaign list from the cache (one query on a hit)."""
+    """Serve the campaign list from the cache (no query on a hit)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
-        now = timezone.now()
-        count, versions, updated, next_deadline = _fetch_one(
-            _list_state_sql(), [connection.ops.adapt_datetimefield_value(now)]
-        )
-        next_deadline = _datetime(next_deadline)
-        return cached_page(
-            request,
-            (
-                "list",
+        def state(now: datetime) -> tuple[tuple, datetime | None]:
+            count, versions, updated, next_deadline = _fetch_one(
+                _list_state_sql(), [connection.ops.adapt_datetimefield_value(now)]
+            )
+            next_deadline = _datetime(next_deadline)
+            signature = (
                 count,
                 versions or 0,
                 _stamp(_datetime(updated)),
                 _stamp(next_deadline),
-            ),
-            timeout=_seconds_until(next_deadline, now),
+            )
+            return signature, next_deadline
+
+        return cached_page(
+            request,
+            pointer_key=LIST_POINTER,
+            entry_key="list",
+            state=state,
             render=lambda: view(request),
         )
 

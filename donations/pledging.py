@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from djmoney.money import Money
 
+from campaigns.cache import pages_changed
 from campaigns.models import Activity, BudgetLine, Campaign
 from campaigns.money import to_cents
 from donations.models import Pledge, new_reference
@@ -127,6 +128,7 @@ def _move_totals(campaign: Campaign, before: _Share, after: _Share) -> None:
     )
     campaign.supporters += after.supporters - before.supporters
     campaign.version += 1
+    pages_changed(campaign.slug)
     Campaign.objects.filter(pk=campaign.pk).update(
         collected=campaign.collected,
         promised=campaign.promised,
@@ -173,6 +175,7 @@ def _record_closing(
     campaign.closed_reason = reason
     campaign.closed_by = by
     campaign.version += 1
+    pages_changed(campaign.slug)
     Campaign.objects.filter(pk=campaign.pk).update(
         closed_at=now,
         closed_reason=reason,
@@ -213,6 +216,27 @@ def check_amount(amount: Decimal, *, campaign: Campaign) -> None:
         raise AmountRefused("max_value")
 
 
+def lock_published_campaign(*, slug: str) -> Campaign:
+    """The published campaign with this slug, its row locked until the current
+    transaction ends, with its lines (two queries). Raises Campaign.DoesNotExist.
+
+    For the pledge view, which checks its form against this locked read and
+    then calls pledge_create(locked=True): nothing is read twice."""
+    return (
+        Campaign.objects.published()
+        .select_for_update()
+        .prefetch_related("lines")
+        .get(slug=slug)
+    )
+
+
+def pledge_for_token(submission_token: str | None) -> Pledge | None:
+    """The pledge already made with this one-time token, if any (one query)."""
+    if not submission_token:
+        return None
+    return Pledge.objects.filter(submission_token=submission_token).first()
+
+
 def pledge_create(
     *,
     campaign: Campaign,
@@ -221,57 +245,77 @@ def pledge_create(
     donor: Donor,
     submission_token: str | None,
     now: datetime | None = None,
+    locked: bool = False,
 ) -> Pledge:
     """Record a donor's pledge, if the campaign still accepts it. Returns the pledge.
 
-    Under the campaign's row lock: a pledge already made with this one-time token
-    is returned as is (a double click or a retry creates nothing); otherwise the
-    campaign must still accept pledges (CampaignNotAccepting), the line must be one
-    of its lines and not covered (LineRefused), the amount within its limits
-    (AmountRefused). The pledge that brings raised to the goal is accepted in full.
-    The donor's email, if any, goes out after commit.
+    Under the campaign's row lock the campaign must still accept pledges
+    (CampaignNotAccepting), the line must be one of its lines and not covered
+    (LineRefused), the amount within its limits (AmountRefused). The pledge that
+    brings raised to the goal is accepted in full. The donor's email, if any,
+    goes out after commit.
+
+    A pledge already made with this one-time token (a double click, a retry) is
+    returned as is and nothing is created: the token's unique index refuses the
+    second insert, and only then is the first pledge looked up, so the usual
+    pledge costs no lookup. A refused form whose token already made a pledge (it
+    was the one that crossed the goal) returns that pledge too.
+
+    `locked=True`: the caller holds the row lock in its own transaction and read
+    `campaign` (with its lines) under it. Nothing is retried then: an
+    IntegrityError reaches the caller, whose transaction it broke.
     """
+    now = now or timezone.now()
+    if locked:
+        return _pledge_insert(
+            campaign,
+            line=line,
+            amount=amount,
+            donor=donor,
+            submission_token=submission_token,
+            now=now,
+        )
     for _attempt in range(3):
         try:
-            pledge, created = _pledge_create_locked(
+            return _pledge_create_locked(
                 campaign=campaign,
                 line=line,
                 amount=amount,
                 donor=donor,
                 submission_token=submission_token,
-                now=now or timezone.now(),
+                now=now,
             )
         except IntegrityError:
-            # Two requests with the same token raced past the check, or (rarely)
-            # a reference collided: the transaction rolled back whole.
-            if submission_token:
-                existing = Pledge.objects.filter(
-                    submission_token=submission_token
-                ).first()
-                if existing is not None:
-                    return existing
-            continue
-        if created and pledge.email:
-            transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
-        return pledge
+            # The token was used already, or (rarely) a reference collided: the
+            # transaction rolled back whole.
+            existing = pledge_for_token(submission_token)
+            if existing is not None:
+                return existing
+        except PledgeRefused:
+            existing = pledge_for_token(submission_token)
+            if existing is not None:
+                return existing
+            raise
     raise IntegrityError("could not store the pledge with a unique reference")
 
 
 @transaction.atomic
-def _pledge_create_locked(
+def _pledge_create_locked(*, campaign: Campaign, **kwargs) -> Pledge:
+    return _pledge_insert(_lock(campaign), **kwargs)
+
+
+def _pledge_insert(
+    locked: Campaign,
     *,
-    campaign: Campaign,
     line: BudgetLine | None,
     amount: Decimal,
     donor: Donor,
     submission_token: str | None,
     now: datetime,
-) -> tuple[Pledge, bool]:
-    locked = _lock(campaign)
-    if submission_token:
-        existing = Pledge.objects.filter(submission_token=submission_token).first()
-        if existing is not None:
-            return existing, False
+) -> Pledge:
+    """Check, insert and count one pledge; `locked` was read under the row lock
+    (two statements after the lock: the insert and the totals, three when the
+    pledge is earmarked)."""
     if not locked.is_accepting_pledges(now):
         raise CampaignNotAccepting(
             state=locked.state(now), reason=locked.effective_closed_reason(now)
@@ -303,7 +347,9 @@ def _pledge_create_locked(
         language=donor.language,
     )
     _move_totals(locked, _Share.of(None), _Share.of(pledge))
-    return pledge, True
+    if pledge.email:
+        transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
+    return pledge
 
 
 def send_pledge_email(pledge_pk: int) -> None:
@@ -553,6 +599,7 @@ def pledge_set_message_hidden(
     Pledge.objects.filter(pk=pledge.pk).update(message_hidden=hidden)
     pledge.message_hidden = hidden
     campaign.version += 1
+    pages_changed(campaign.slug)
     Campaign.objects.filter(pk=campaign.pk).update(version=campaign.version)
     Activity.objects.create(
         campaign=campaign,
@@ -626,6 +673,7 @@ def campaign_reopen(
     locked.closed_at, locked.closed_reason, locked.closed_by = None, "", None
     locked.deadline = new_deadline
     locked.version += 1
+    pages_changed(locked.slug)
     Campaign.objects.filter(pk=locked.pk).update(
         closed_at=None,
         closed_reason="",

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from campaigns.cache import pages_changed
 from campaigns.models import Activity, Campaign
 from donations.models import Pledge
 
@@ -61,6 +62,7 @@ def purge_donor_data(
                 continue
             # Names and messages were on the public page: cached copies must go.
             Campaign.objects.filter(pk=campaign.pk).update(version=F("version") + 1)
+            pages_changed(campaign.slug)
             Activity.objects.create(
                 campaign=campaign,
                 action=Activity.Action.DONOR_DATA_PURGED,

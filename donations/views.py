@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -56,8 +57,10 @@ from donations.pledging import (
     campaign_close,
     campaign_reopen,
     gift_record,
+    lock_published_campaign,
     pledge_cancel,
     pledge_create,
+    pledge_for_token,
     pledge_receive,
 )
 from donations.progress import campaign_progress
@@ -72,15 +75,6 @@ def _see_other(pledge: Pledge) -> HttpResponse:
     response = HttpResponseRedirect(pledge.get_absolute_url())
     response.status_code = 303
     return response
-
-
-def _pledge_for_token(campaign: Campaign, data) -> Pledge | None:
-    form = TokenForm(data)
-    if not form.is_valid():
-        return None
-    return Pledge.objects.filter(
-        campaign=campaign, submission_token=form.cleaned_data["token"]
-    ).first()
 
 
 def _render_form(
@@ -106,52 +100,84 @@ def _render_form(
 @limit_pledges
 def pledge(request: HttpRequest, slug: str) -> HttpResponse:
     """The pledge form (GET) and pledging (POST → redirect → GET)."""
+    if request.method == "POST":
+        return _pledge_post(request, slug)
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines"), slug=slug
     )
-    now = timezone.now()
-    if request.method != "POST":
-        if not campaign.is_accepting_pledges(now):
-            return _render_form(request, campaign, None)
-        form = PledgeForm(campaign=campaign, coverage=campaign.coverage())
-        return _render_form(request, campaign, form)
+    if not campaign.is_accepting_pledges():
+        return _render_form(request, campaign, None)
+    form = PledgeForm(campaign=campaign, coverage=campaign.coverage())
+    return _render_form(request, campaign, form)
 
-    # A pledge already made with this form (double click, back and resubmit,
-    # a retry after a timeout): show it, create nothing.
-    existing = _pledge_for_token(campaign, request.POST)
-    if existing is not None:
-        return _see_other(existing)
-    if not campaign.is_accepting_pledges(now):
-        return _render_form(request, campaign, None, status=NOT_ACCEPTING)
 
-    form = PledgeForm(request.POST, campaign=campaign, coverage=campaign.coverage())
-    if not form.is_valid():
-        return _render_form(request, campaign, form, status=BAD_INPUT)
-    try:
-        new_pledge = pledge_create(
-            campaign=campaign,
-            line=form.cleaned_data["line"],
-            amount=form.cleaned_data["pledge_amount"],
-            donor=form.donor(language=translation.get_language() or ""),
-            submission_token=form.cleaned_data["token"],
-        )
-    except CampaignNotAccepting:
-        # Another donor's pledge crossed the goal, or the deadline passed, while
-        # this form was being filled in: show the state as it is now.
-        campaign = Campaign.objects.prefetch_related("lines").get(pk=campaign.pk)
-        return _render_form(request, campaign, None, status=NOT_ACCEPTING)
-    except LineRefused as refusal:
-        campaign = Campaign.objects.prefetch_related("lines").get(pk=campaign.pk)
-        form = PledgeForm(request.POST, campaign=campaign, coverage=campaign.coverage())
-        form.is_valid()
-        if "line" not in form.errors:  # pragma: no cover - covered between reads
+def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
+    """One transaction: lock the campaign row (reading it and its lines), check
+    the form against that read, insert the pledge, move the totals. Nothing is
+    read before the lock, so nothing is read twice; the page for a refusal is
+    rendered after the lock is released.
+
+    A form posted again (double click, back and resubmit, a retry after a
+    timeout) finds the pledge its token made and shows it, creating nothing:
+    the token's unique index refuses the insert, or the form is refused (that
+    pledge crossed the goal, covered the line), and only then is it looked up.
+    """
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                try:
+                    campaign = lock_published_campaign(slug=slug)
+                except Campaign.DoesNotExist:
+                    raise Http404("No campaign here.") from None
+                now = timezone.now()
+                form = None
+                if campaign.is_accepting_pledges(now):
+                    coverage = campaign.coverage()
+                    form = PledgeForm(
+                        request.POST, campaign=campaign, coverage=coverage
+                    )
+                    if form.is_valid():
+                        return _see_other(
+                            pledge_create(
+                                campaign=campaign,
+                                line=form.cleaned_data["line"],
+                                amount=form.cleaned_data["pledge_amount"],
+                                donor=form.donor(
+                                    language=translation.get_language() or ""
+                                ),
+                                submission_token=form.cleaned_data["token"],
+                                now=now,
+                                locked=True,
+                            )
+                        )
+        except CampaignNotAccepting:  # pragma: no cover - checked above, same read
+            form = None
+        except LineRefused:  # pragma: no cover - the form checks the same coverage
             form.add_error("line", form.fields["line"].error_messages["invalid_choice"])
-        status = NOT_ACCEPTING if refusal.code == "covered" else BAD_INPUT
-        return _render_form(request, campaign, form, status=status)
-    except AmountRefused:  # pragma: no cover - the form checks the same limits
-        form.add_error("other_amount", form.fields["amount"].error_messages["invalid"])
+        except AmountRefused:  # pragma: no cover - the form checks the same limits
+            form.add_error(
+                "other_amount", form.fields["amount"].error_messages["invalid"]
+            )
+        except IntegrityError:
+            # The token's pledge exists (the same form posted twice at once), or
+            # a reference collided (rare): the transaction rolled back whole.
+            existing = _pledge_for_token(request.POST)
+            if existing is not None:
+                return _see_other(existing)
+            continue
+        # Refused, and the lock released.
+        existing = _pledge_for_token(request.POST)
+        if existing is not None:
+            return _see_other(existing)
+        if form is None:
+            return _render_form(request, campaign, None, status=NOT_ACCEPTING)
         return _render_form(request, campaign, form, status=BAD_INPUT)
-    return _see_other(new_pledge)
+    raise IntegrityError("could not store the pledge with a unique reference")
+
+
+def _pledge_for_token(data) -> Pledge | None:
+    form = TokenForm(data)
+    return pledge_for_token(form.cleaned_data["token"]) if form.is_valid() else None
 
 
 def _pledge_by_key(access_key: str) -> Pledge:

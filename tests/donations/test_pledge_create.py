@@ -158,10 +158,12 @@ class PledgeCreateTests(DonationsTestCase):
         with self.captureOnCommitCallbacks(execute=False) as callbacks:
             pledge(self.campaign, "5", donor=Donor(email="ala@example.org"))
         self.assertEqual(len(mail.outbox), 0)
-        self.assertEqual(len(callbacks), 1)
-        with self.captureOnCommitCallbacks(execute=True) as callbacks:
+        for callback in callbacks:  # the commit
+            callback()
+        self.assertEqual(len(mail.outbox), 1)
+        with self.captureOnCommitCallbacks(execute=True):
             pledge(self.campaign, "5")
-        self.assertEqual(callbacks, [])
+        self.assertEqual(len(mail.outbox), 1)
 
     def test_a_mail_server_that_is_down_does_not_undo_the_pledge(self):
         with (

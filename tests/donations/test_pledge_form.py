@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 
 from campaigns.models import Campaign
 from donations.models import Pledge
-from donations.pledging import campaign_close, pledge_create
+from donations.pledging import campaign_close, lock_published_campaign
 from tests.base import make_campaign
 from tests.donations.base import DonationsTestCase, fresh, pledge
 
@@ -233,21 +233,24 @@ class PledgeFormTests(DonationsTestCase):
             response, "The collection is over. Collected: €2,665", status_code=409
         )
 
-    def test_a_goal_crossed_between_the_check_and_the_lock_is_refused(self):
+    def test_a_goal_crossed_just_before_the_lock_is_refused(self):
+        # The form is checked against the row read under the lock: whatever
+        # happened before the lock was taken is seen.
         token = self.load_form()
-        real_create = pledge_create
+        real_lock = lock_published_campaign
 
         def someone_else_first(**kwargs):
             pledge(self.campaign, "2500")
-            return real_create(**kwargs)
+            return real_lock(**kwargs)
 
         with mock.patch(
-            "donations.views.pledge_create", side_effect=someone_else_first
+            "donations.views.lock_published_campaign", side_effect=someone_else_first
         ):
             response = self.post(token=token)
         self.assertEqual(response.status_code, 409)
         self.assertContains(response, "The goal is reached", status_code=409)
         self.assertEqual(Pledge.objects.count(), 1)
+        self.assertTotalsExact(self.campaign)
 
     def test_it_accepts_again_when_a_pledge_is_cancelled_under_the_goal(self):
         from donations.pledging import pledge_cancel

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from djmoney.money import Money
 
+from campaigns.cache import pages_changed
 from campaigns.models import BudgetLine, Campaign
 from donations.models import Pledge
 from donations.pledging import Donor, campaign_close, pledge_receive
@@ -33,6 +34,7 @@ def bulk_pledges(campaign: Campaign, count: int, amount: str = "1.00") -> None:
         supporters=totals.supporters,
         version=F("version") + 1,
     )
+    pages_changed(campaign.slug)  # as every writer does
 
 
 class ProgressOnTheCampaignPageTests(DonationsTestCase):
