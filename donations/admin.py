@@ -90,6 +90,8 @@ class PledgeAdmin(TeamOnly, admin.ModelAdmin):
     search_fields = ("reference",)
     search_help_text = _("Reference code (any case, spaces and dashes ignored).")
     date_hierarchy = "created_at"
+    # A filtered list would count every pledge a second time: "N results (Show all)".
+    show_full_result_count = False
     actions = ["cancel_selected"]
     fields = (
         *MONEY_AND_STATE,

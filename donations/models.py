@@ -181,6 +181,8 @@ class Pledge(models.Model):
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["campaign", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
+            # The admin's pledge list, newest first across campaigns.
+            models.Index(fields=["-created_at", "-id"]),
         ]
         constraints = [
             models.CheckConstraint(
