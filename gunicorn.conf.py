@@ -1,10 +1,11 @@
 """gunicorn's settings for Zbor, read from the environment like Django's.
 
 Run with `gunicorn config.wsgi` from the repository root (gunicorn reads this file
-by itself). Two sync workers suit a 2-core machine: more workers measured slower
-there (see README, "Benchmarks"). Workers keep nothing of their own in memory that
-another server would need: money, rate limits and cached pages live in PostgreSQL
-and the shared cache.
+by itself). Two sync workers suit a 2-core machine: three, or gthread workers
+(GUNICORN_WORKER_CLASS=gthread GUNICORN_THREADS=4), served the page or the pledges
+slower there (see README, "Benchmarks"). Workers keep nothing of their own in
+memory that another server would need: money, rate limits and cached pages live in
+PostgreSQL and the shared cache.
 """
 
 import os
@@ -13,7 +14,8 @@ bind = (
     os.getenv("BIND") or f"{os.getenv('HOST', '127.0.0.1')}:{os.getenv('PORT', '8000')}"
 )
 workers = int(os.getenv("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
+worker_class = os.getenv("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.getenv("GUNICORN_THREADS", "1"))
 
 # A request that takes longer than this is stuck: the master kills the worker.
 # The database connect timeout and the cache socket timeouts sit well inside it.
