@@ -122,3 +122,44 @@ def campaigns_where(user: User, job: str) -> QuerySet[Campaign]:
     if roles == ANY_ROLE:
         return campaigns_for(user)
     return campaigns_for(user, role=roles[0])
+
+
+# The model permissions each role's group carries (migration 0002 created the
+# groups with the same list; this keeps them after a test database flush too).
+ROLE_PERMISSIONS = {
+    ORGANIZERS_GROUP: {
+        ("campaigns", "campaign"): ("view", "add", "change"),
+        ("campaigns", "budgetline"): ("view", "add", "change", "delete"),
+        ("campaigns", "photo"): ("view", "add", "change", "delete"),
+        ("campaigns", "teammember"): ("view", "add", "change", "delete"),
+        ("campaigns", "activity"): ("view",),
+        ("donations", "pledge"): ("view", "add", "change"),
+    },
+    VOLUNTEERS_GROUP: {
+        ("campaigns", "campaign"): ("view",),
+        ("campaigns", "budgetline"): ("view",),
+        ("campaigns", "photo"): ("view",),
+        ("donations", "pledge"): ("view", "add", "change"),
+    },
+}
+
+
+def ensure_team_groups(*, using: str = "default", **kwargs) -> None:
+    """post_migrate: the two groups exist with their permissions (idempotent).
+
+    Migrations create them once; `flush` (which TransactionTestCase runs after
+    each test) empties every table and then sends post_migrate, as it does for
+    content types and permissions, so the groups come back the same way.
+    """
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    for name, models in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        wanted = Q(pk__in=[])
+        for (app_label, model), verbs in models.items():
+            wanted |= Q(
+                content_type__app_label=app_label,
+                codename__in=[f"{verb}_{model}" for verb in verbs],
+            )
+        group.permissions.add(*Permission.objects.using(using).filter(wanted))

@@ -111,9 +111,6 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 @unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL")
 @unittest.skipUnless(redis_answers(), "needs Redis on 127.0.0.1:6379")
 class TwoServersTests(TransactionTestCase):
-    # Data from migrations (the team groups) comes back after the flush.
-    serialized_rollback = True
-
     def setUp(self):
         import redis
 
