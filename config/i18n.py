@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import Resolver404, resolve, translate_url
+from django.urls import translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -25,34 +25,34 @@ class PreferredLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self._is_unprefixed_public_page(request):
-            return self.get_response(request)
-
-        preferred = translation.get_language_from_request(request, check_path=False)
-        if preferred != settings.LANGUAGE_CODE and not self._came_from_this_site(
-            request
-        ):
-            url = translate_url(request.get_full_path(), preferred)
-            if url != request.get_full_path():
-                response = HttpResponseRedirect(url)
-                patch_vary_headers(response, ("Accept-Language", "Referer"))
-                return response
-
         response = self.get_response(request)
-        patch_vary_headers(response, ("Accept-Language",))
+        if self._is_unprefixed_public_page(request):
+            patch_vary_headers(response, ("Accept-Language",))
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        # Django has resolved the URL by now: no second resolve on the hot path.
+        if not self._is_unprefixed_public_page(request):
+            return None
+        preferred = translation.get_language_from_request(request, check_path=False)
+        if preferred == settings.LANGUAGE_CODE or self._came_from_this_site(request):
+            return None
+        url = translate_url(request.get_full_path(), preferred)
+        if url == request.get_full_path():
+            return None
+        response = HttpResponseRedirect(url)
+        patch_vary_headers(response, ("Accept-Language", "Referer"))
         return response
 
     @staticmethod
     def _is_unprefixed_public_page(request: HttpRequest) -> bool:
-        if request.method not in ("GET", "HEAD"):
-            return False
-        if translation.get_language_from_path(request.path_info):
-            return False
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return False
-        return match.namespace in PUBLIC_NAMESPACES
+        match = getattr(request, "resolver_match", None)
+        return (
+            match is not None
+            and match.namespace in PUBLIC_NAMESPACES
+            and request.method in ("GET", "HEAD")
+            and not translation.get_language_from_path(request.path_info)
+        )
 
     @staticmethod
     def _came_from_this_site(request: HttpRequest) -> bool:

@@ -26,8 +26,8 @@ urlpatterns = [
 
 # Public pages: English at /, the other languages under /pl/, /be/, /ru/, /uk/.
 urlpatterns += i18n_patterns(
-    path("", include("donations.urls")),
     path("", include("campaigns.urls")),
+    path("", include("donations.urls")),
     prefix_default_language=False,
 )
 
