@@ -24,9 +24,12 @@ graceful_timeout = int(os.getenv("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 
 # Recycle workers now and then so a slow leak cannot grow for ever; the jitter
-# keeps both workers from restarting at the same moment.
-max_requests = int(os.getenv("GUNICORN_MAX_REQUESTS", "10000"))
-max_requests_jitter = int(os.getenv("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
+# keeps both workers from restarting at the same moment. Each recycle stalls the
+# requests queued on that worker (the bench saw p99 go from 54 ms to over 1 s
+# when it happened every 10 000 requests), so keep it rare: worker memory stayed
+# flat at about 95 MiB over 50 000 requests.
+max_requests = int(os.getenv("GUNICORN_MAX_REQUESTS", "200000"))
+max_requests_jitter = int(os.getenv("GUNICORN_MAX_REQUESTS_JITTER", "20000"))
 
 # Load Django once in the master: workers fork ready (faster start, shared pages).
 preload_app = True
