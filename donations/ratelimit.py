@@ -3,8 +3,8 @@
 Two fixed-window counters guard the pledge form: one per client address (stops
 one machine hammering a campaign) and one per campaign (a ceiling on a flood from
 many addresses, set well above what hundreds of real donors a minute need). Every
-app server shares the counters through the cache; `cache.add` + `cache.incr` are
-atomic on Redis. If the cache is down the limits fail open: a donor is never
+app server shares the counters through the cache; counting is atomic there
+(config.cache.count_hit). If the cache is down the limits fail open: a donor is never
 refused because of our infrastructure, and a warning says the limits are off.
 """
 
@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from config.cache import count_hit
 from config.security import client_address
 
 logger = logging.getLogger(__name__)
@@ -54,10 +55,8 @@ def hit(scope: str, ident: str, rate: Rate, now: float | None = None) -> int | N
     digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
     key = f"rl:{scope}:{digest}:{rate.seconds}:{window}"
     try:
-        # add() is a no-op when the key exists, so concurrent first hits still
-        # start from zero exactly once; the key outlives its window by a little.
-        cache.add(key, 0, timeout=rate.seconds + 5)
-        count = cache.incr(key)
+        # The key outlives its window by a little.
+        count = count_hit(cache, key, timeout=rate.seconds + 5)
     except Exception as error:  # noqa: BLE001 - any cache failure means "open"
         logger.warning(
             "Rate limit %s not applied: the cache is unavailable (%s)",

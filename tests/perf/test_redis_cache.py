@@ -35,3 +35,25 @@ class ReusingRedisCacheTests(SimpleTestCase):
         client = self.cache._cache
         self.assertIs(client.get_client(write=True), client.get_client(write=True))
         self.assertIs(client.get_client(write=False), client.get_client(write=False))
+
+    def test_a_rate_limit_counter_counts_in_one_round_trip_and_keeps_its_expiry(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from config.cache import count_hit
+
+        self.assertEqual(count_hit(self.cache, "rl:x", timeout=60), 1)
+        with ThreadPoolExecutor(8) as pool:
+            counts = list(
+                pool.map(lambda _: count_hit(self.cache, "rl:x", 60), range(40))
+            )
+        # Every hit from every thread is counted once.
+        self.assertEqual(sorted(counts), list(range(2, 42)))
+        client = self.cache._cache.get_client(write=True)
+        key = self.cache.make_and_validate_key("rl:x")
+        ttl = client.ttl(key)
+        self.assertTrue(0 < ttl <= 60)
+        # Later hits do not push the window's end further away.
+        count_hit(self.cache, "rl:x", timeout=600)
+        self.assertLessEqual(client.ttl(key), 60)
+        # Django's own API reads the same counter.
+        self.assertEqual(self.cache.get("rl:x"), 42)
