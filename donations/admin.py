@@ -17,7 +17,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.admin import TeamCampaignFilter
-from campaigns.models import BudgetLine
 from campaigns.permissions import campaigns_where, can, is_in_any_team
 from donations.forms import CancelForm, GiftForm, ReceiveForm
 from donations.models import Pledge, normalize_reference
@@ -283,7 +282,7 @@ class PledgeAdmin(TeamOnly, admin.ModelAdmin):
         if not campaigns.exists():
             raise PermissionDenied
         if request.method == "POST":
-            form = scoped_gift_form(GiftForm(request.POST), campaigns)
+            form = GiftForm(request.POST, campaigns=campaigns)
             if form.is_valid():
                 gift = gift_record(
                     campaign=form.cleaned_data["campaign"],
@@ -299,8 +298,8 @@ class PledgeAdmin(TeamOnly, admin.ModelAdmin):
                 )
                 return self._back(gift)
         else:
-            form = scoped_gift_form(
-                GiftForm(initial={"campaign": request.GET.get("campaign")}), campaigns
+            form = GiftForm(
+                initial={"campaign": request.GET.get("campaign")}, campaigns=campaigns
             )
         return self._page(request, _("Record a gift received directly"), form)
 
@@ -337,12 +336,3 @@ class PledgeAdmin(TeamOnly, admin.ModelAdmin):
             action="cancel_selected",
             action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
         )
-
-
-def scoped_gift_form(form: GiftForm, campaigns) -> GiftForm:
-    """Offer only the user's campaigns and their lines."""
-    form.fields["campaign"].queryset = campaigns.order_by("title")
-    form.fields["line"].queryset = BudgetLine.objects.filter(
-        campaign__in=campaigns.values("pk")
-    ).select_related("campaign")
-    return form

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
@@ -301,36 +302,6 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
-class GiftForm(forms.Form):
-    campaign = forms.ModelChoiceField(
-        label=_("Campaign"), queryset=Campaign.objects.order_by("title")
-    )
-    amount = _positive_amount(label=_("Amount that arrived"))
-    line = forms.ModelChoiceField(
-        label=_("Budget line"),
-        queryset=BudgetLine.objects.select_related("campaign"),
-        required=False,
-        help_text=_("Leave empty for “where most needed”."),
-    )
-    note = forms.CharField(
-        label=_("Note"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Where the money came from, for the team."),
-    )
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        campaign, line = cleaned.get("campaign"), cleaned.get("line")
-        if campaign and line and line.campaign_id != campaign.pk:
-            self.add_error(
-                "line",
-                ValidationError(
-                    _("This line belongs to another campaign."), code="invalid_choice"
-                ),
-            )
-        return cleaned
-
-
 # ---------------------------------------------------------------------------
 # The desk's forms: one per job, each a few fields typed on a phone.
 # ---------------------------------------------------------------------------
@@ -361,14 +332,19 @@ class FindForm(forms.Form):
         return reference
 
 
-class CampaignGiftForm(forms.Form):
-    """Money that arrived for this campaign without a usable reference."""
+class GiftForm(forms.Form):
+    """Money that arrived without a usable reference: recorded as received.
 
-    amount = forms.DecimalField(
+    With `campaign=` (the desk, on one campaign's page) the campaign is given;
+    with `campaigns=` (the admin) the volunteer picks one of those, and the line
+    must belong to it.
+    """
+
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=Campaign.objects.none()
+    )
+    amount = _positive_amount(
         label=_("Amount that arrived"),
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
     )
     line = forms.ModelChoiceField(
@@ -384,9 +360,37 @@ class CampaignGiftForm(forms.Form):
         help_text=_("Where the money came from, for the team."),
     )
 
-    def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        campaign: Campaign | None = None,
+        campaigns: QuerySet[Campaign] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["line"].queryset = campaign.lines.all()
+        self.campaign = campaign
+        if campaign is not None:
+            del self.fields["campaign"]
+            self.fields["line"].queryset = campaign.lines.all()
+        else:
+            self.fields["campaign"].queryset = campaigns.order_by("title")
+            self.fields["line"].queryset = BudgetLine.objects.filter(
+                campaign__in=campaigns.values("pk")
+            ).select_related("campaign")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        campaign = self.campaign or cleaned.get("campaign")
+        line = cleaned.get("line")
+        if campaign and line and line.campaign_id != campaign.pk:
+            self.add_error(
+                "line",
+                ValidationError(
+                    _("This line belongs to another campaign."), code="invalid_choice"
+                ),
+            )
+        cleaned["campaign"] = campaign
+        return cleaned
 
 
 class CloseForm(forms.Form):

@@ -37,10 +37,10 @@ from campaigns.models import Campaign
 from campaigns.permissions import campaigns_for, campaigns_where, can
 from donations.export import pledge_rows
 from donations.forms import (
-    CampaignGiftForm,
     CancelForm,
     CloseForm,
     FindForm,
+    GiftForm,
     PledgeForm,
     ReceiveForm,
     ReopenForm,
@@ -377,7 +377,7 @@ def _back_to_desk() -> HttpResponseRedirect:
 @staff_member_required
 def gift(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_or_404(request, campaign_id, "record_gift")
-    form = CampaignGiftForm(request.POST or None, campaign=campaign)
+    form = GiftForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         recorded = gift_record(
             campaign=campaign,
