@@ -37,6 +37,9 @@ def count_hit(cache, key: str, timeout: int) -> int:
     On Redis this is one round trip (INCR and EXPIRE NX in a pipeline) instead of
     the three of Django's `add` + `incr`; other backends use `add` + `incr`, which
     are atomic on them too.
+
+    Pass the backend itself (`caches["default"]`): `django.core.cache.cache` is a
+    proxy, no RedisCache to isinstance(), and would take the slow path.
     """
     if isinstance(cache, DjangoRedisCache):
         key = cache.make_and_validate_key(key)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -56,7 +56,7 @@ def hit(scope: str, ident: str, rate: Rate, now: float | None = None) -> int | N
     key = f"rl:{scope}:{digest}:{rate.seconds}:{window}"
     try:
         # The key outlives its window by a little.
-        count = count_hit(cache, key, timeout=rate.seconds + 5)
+        count = count_hit(caches["default"], key, timeout=rate.seconds + 5)
     except Exception as error:  # noqa: BLE001 - any cache failure means "open"
         logger.warning(
             "Rate limit %s not applied: the cache is unavailable (%s)",

@@ -57,3 +57,31 @@ class ReusingRedisCacheTests(SimpleTestCase):
         self.assertLessEqual(client.ttl(key), 60)
         # Django's own API reads the same counter.
         self.assertEqual(self.cache.get("rl:x"), 42)
+
+    def test_the_pledge_limiter_counts_on_redis_in_one_round_trip(self):
+        from unittest import mock
+
+        from django.core.cache import caches
+        from django.test import override_settings
+
+        from donations.ratelimit import Rate, hit
+
+        redis_default = {
+            "default": {
+                "BACKEND": "config.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/15",
+                "KEY_PREFIX": "zbor-test-redis-cache",
+            }
+        }
+        with override_settings(CACHES=redis_default):
+            backend = caches["default"]
+            # Django's add() + incr() is three round trips: the limiter must not
+            # fall back to it (it did while it was handed the `cache` proxy).
+            with (
+                mock.patch.object(RedisCache, "add", side_effect=AssertionError),
+                mock.patch.object(RedisCache, "incr", side_effect=AssertionError),
+            ):
+                self.assertIsNone(hit("pledge-address", "10.0.0.1", Rate(2, 60)))
+                self.assertIsNone(hit("pledge-address", "10.0.0.1", Rate(2, 60)))
+                self.assertIsNotNone(hit("pledge-address", "10.0.0.1", Rate(2, 60)))
+            backend.close()
