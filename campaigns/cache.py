@@ -30,6 +30,10 @@ cannot be reached, pages are rendered as if there were no cache (fail open).
 Same for the list, with one pointer for all campaigns (any campaign change
 replaces it) and, when it is missing, the count, the sum of the versions, the
 latest `updated_at` and the next deadline of all campaigns.
+
+PageCacheMiddleware does the reading, near the top of the middleware stack: a
+hit costs that one round trip and none of the session, CSRF, auth or message
+machinery. Views opt in with `cache_page_by`.
 """
 
 from __future__ import annotations
@@ -39,11 +43,14 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
@@ -131,63 +138,155 @@ def connect_signals() -> None:
 # Readers ----------------------------------------------------------------------
 
 
-def cached_page(
-    request: HttpRequest,
-    *,
-    pointer_key: str,
-    entry_key: str,
-    state: Callable[[datetime], tuple[tuple, datetime | None]],
-    render: Callable[[], HttpResponse],
-) -> HttpResponse:
-    """The page stored under `entry_key` while `pointer_key` still holds its
-    token, else `render()`'s, stored when it is a plain 200 meant for everyone.
+@dataclass(frozen=True)
+class CachedPage:
+    """How one cacheable page is keyed and checked (see cache_page_by)."""
 
-    `state(now)` reads the database (one small query, only on a miss): a
-    signature of the page's data and the deadline after which the page changes.
-    It raises Http404 for a page that does not exist."""
-    entry_key = f"page:{entry_key}:{translation.get_language() or '-'}"
-    found = _cache_call("get_many", [pointer_key, entry_key])
-    if found is None:  # the cache is down: render as if there were none
-        return render()
-    token, entry = found.get(pointer_key), found.get(entry_key)
-    now = timezone.now()
-    if token is not None and entry is not None:
-        entry_token, _signature, expires, content, content_type = entry
-        if entry_token == token and now.timestamp() < expires:
-            return HttpResponse(content, content_type=content_type)
-    if token is None:
-        token = _new_token()
-        if not _cache_call("add", pointer_key, token, POINTER_SECONDS):
-            token = None  # another reader made one just now: store nothing
-    signature, deadline = state(now)
-    expires = now.timestamp() + PAGE_SECONDS
-    if deadline is not None and deadline > now:
-        expires = min(expires, deadline.timestamp())
-    if entry is not None and token is not None:
-        _token, entry_signature, entry_expires, content, content_type = entry
-        if entry_signature == signature and now.timestamp() < entry_expires:
-            # Unchanged since it was stored: tag it with the new pointer.
-            value = (token, signature, entry_expires, content, content_type)
-            _cache_call("set", entry_key, value, entry_expires - now.timestamp())
-            return HttpResponse(content, content_type=content_type)
-    response = render()
-    timeout = expires - now.timestamp()
-    if token is not None and timeout >= 1 and _is_public(request, response):
-        value = (token, signature, expires, response.content, response["Content-Type"])
-        _cache_call("set", entry_key, value, timeout)
+    pointer_key: str
+    entry_key: str
+    # state(now) reads the database (one small query, only on a miss): a
+    # signature of the page's data and the deadline after which the page
+    # changes, or None when there is no such page (the view answers 404).
+    state: Callable[[datetime], tuple[tuple, datetime | None] | None]
+
+
+def cache_page_by(page_for: Callable[..., CachedPage | None]):
+    """Mark a view whose GET pages PageCacheMiddleware may store and serve.
+
+    `page_for(**url_kwargs)` names the page; None means "do not cache this one".
+    The view itself stays an ordinary view: it only runs on a miss."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        view.cached_page = page_for  # functools.wraps carries it outwards
+        return view
+
+    return decorator
+
+
+class PageCacheMiddleware:
+    """Serve stored public pages before sessions, CSRF, auth and messages run.
+
+    Placed right after the middleware that adds the security headers (so those
+    still apply to every page served from here) and before everything a public
+    page does not need. For a GET of a view marked with `cache_page_by` it looks
+    up the pointer and the entry in one cache round trip; on a hit it answers
+    with the stored response, on a miss it lets the request go down the stack
+    and stores what comes back, as the rest of the stack shaped it (language,
+    Vary, framing headers), when it is a plain 200 meant for everyone.
+
+    The language is the path's, as LocaleMiddleware decides it. An unprefixed
+    (English) address that PreferredLanguageMiddleware would redirect, for a
+    reader whose browser prefers another language and who came from outside the
+    site, is never answered here: the stack redirects it as usual.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        found = self._page_for(request)
+        if found is None:
+            return self.get_response(request)
+        page, language = found
+        return self._serve(request, page, language)
+
+    def _page_for(self, request: HttpRequest) -> tuple[CachedPage, str] | None:
+        if request.method not in ("GET", "HEAD"):
+            return None
+        path = request.path_info
+        language = translation.get_language_from_path(path)
+        if language is None:
+            from config.i18n import redirects_to_preferred_language
+
+            if redirects_to_preferred_language(request):
+                return None
+            language = settings.LANGUAGE_CODE
+        view = _cacheable_view(language, path)
+        if view is None:
+            return None
+        page_for, kwargs = view
+        page = page_for(**dict(kwargs))
+        return None if page is None else (page, language)
+
+    def _serve(self, request: HttpRequest, page: CachedPage, language: str):
+        entry_key = f"page:{page.entry_key}:{language}"
+        found = _cache_call("get_many", [page.pointer_key, entry_key])
+        if found is None:  # the cache is down: render as if there were none
+            return self.get_response(request)
+        token, entry = found.get(page.pointer_key), found.get(entry_key)
+        now = timezone.now()
+        if token is not None and entry is not None:
+            entry_token, _signature, expires, content, headers = entry
+            if entry_token == token and now.timestamp() < expires:
+                return _stored_response(content, headers)
+        # As LocaleMiddleware will: an error page (a database outage below) is
+        # then in the reader's language too.
+        translation.activate(language)
+        if token is None:
+            token = _new_token()
+            if not _cache_call("add", page.pointer_key, token, POINTER_SECONDS):
+                token = None  # another reader made one just now: store nothing
+        state = page.state(now)
+        if state is None:  # no such page: the view says so (404)
+            return self.get_response(request)
+        signature, deadline = state
+        if entry is not None and token is not None:
+            _token, entry_signature, entry_expires, content, headers = entry
+            if entry_signature == signature and now.timestamp() < entry_expires:
+                # Unchanged since it was stored: tag it with the new pointer.
+                value = (token, signature, entry_expires, content, headers)
+                _cache_call("set", entry_key, value, entry_expires - now.timestamp())
+                return _stored_response(content, headers)
+        response = self.get_response(request)
+        expires = now.timestamp() + PAGE_SECONDS
+        if deadline is not None and deadline > now:
+            expires = min(expires, deadline.timestamp())
+        timeout = expires - now.timestamp()
+        if token is not None and timeout >= 1 and _is_public(request, response):
+            value = (token, signature, expires, response.content, response.items())
+            _cache_call("set", entry_key, value, timeout)
+        return response
+
+
+@functools.lru_cache(maxsize=1024)
+def _cacheable_view(language: str, path: str) -> tuple[Callable, tuple] | None:
+    """The `cached_page` of the view at this path and its URL arguments, if it
+    has one. The URLconf never changes while a worker runs, so each worker
+    resolves a path once (the bounded cache keeps made-up paths from piling up)."""
+    with translation.override(language):
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return None
+    page_for = getattr(match.func, "cached_page", None)
+    if page_for is None:
+        return None
+    return page_for, tuple(match.kwargs.items())
+
+
+def _stored_response(content: bytes, headers) -> HttpResponse:
+    response = HttpResponse(content)
+    for name, value in headers:
+        response.headers[name] = value
     return response
 
 
 def _is_public(request: HttpRequest, response: HttpResponse) -> bool:
     """Only a page with nothing of this reader in it may be served to others: no
-    CSRF token, no session read, no cookie, no caching headers of its own."""
+    CSRF token, no session read, no cookie, no caching headers of its own, and
+    varying at most by Accept-Language (which _page_for decides on)."""
     session = getattr(request, "session", None)
+    vary = {
+        header.strip().lower()
+        for header in response.get("Vary", "").split(",")
+        if header.strip()
+    }
     return (
         response.status_code == 200
         and not response.streaming
         and not response.cookies
         and not response.has_header("Cache-Control")
-        and not response.has_header("Vary")
+        and vary <= {"accept-language"}
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         and not (session is not None and session.accessed)
     )
@@ -241,58 +340,37 @@ def _fetch_one(sql: str, params: list) -> tuple | None:
         return cursor.fetchone()
 
 
-def cache_campaign_page(view: Callable[..., HttpResponse]):
-    """Serve a published campaign's page from the cache (no query on a hit)."""
+def campaign_page(slug: str) -> CachedPage | None:
+    """A published campaign's page (no query on a hit)."""
+    if len(slug) > SLUG_MAX_LENGTH:  # no such campaign: no cache keys for it
+        return None
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, slug: str) -> HttpResponse:
-        if len(slug) > SLUG_MAX_LENGTH:  # no such campaign: no cache keys for it
-            raise Http404("No campaign here.")
+    def state(now: datetime) -> tuple[tuple, datetime | None] | None:
+        row = _fetch_one(_campaign_state_sql(), [slug, True])
+        if row is None:
+            return None
+        version, updated_at, closed_at, deadline = row
+        deadline = _datetime(deadline)
+        closed = closed_at is not None or (deadline is not None and deadline <= now)
+        return (version, _stamp(_datetime(updated_at)), closed), deadline
 
-        def state(now: datetime) -> tuple[tuple, datetime | None]:
-            row = _fetch_one(_campaign_state_sql(), [slug, True])
-            if row is None:
-                raise Http404("No campaign here.")
-            version, updated_at, closed_at, deadline = row
-            deadline = _datetime(deadline)
-            closed = closed_at is not None or (deadline is not None and deadline <= now)
-            return (version, _stamp(_datetime(updated_at)), closed), deadline
+    return CachedPage(campaign_pointer(slug), f"campaign:{slug}", state)
 
-        return cached_page(
-            request,
-            pointer_key=campaign_pointer(slug),
-            entry_key=f"campaign:{slug}",
-            state=state,
-            render=lambda: view(request, slug),
+
+def campaign_list_page() -> CachedPage:
+    """The campaign list (no query on a hit)."""
+
+    def state(now: datetime) -> tuple[tuple, datetime | None]:
+        count, versions, updated, next_deadline = _fetch_one(
+            _list_state_sql(), [connection.ops.adapt_datetimefield_value(now)]
         )
-
-    return wrapper
-
-
-def cache_campaign_list(view: Callable[..., HttpResponse]):
-    """Serve the campaign list from the cache (no query on a hit)."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest) -> HttpResponse:
-        def state(now: datetime) -> tuple[tuple, datetime | None]:
-            count, versions, updated, next_deadline = _fetch_one(
-                _list_state_sql(), [connection.ops.adapt_datetimefield_value(now)]
-            )
-            next_deadline = _datetime(next_deadline)
-            signature = (
-                count,
-                versions or 0,
-                _stamp(_datetime(updated)),
-                _stamp(next_deadline),
-            )
-            return signature, next_deadline
-
-        return cached_page(
-            request,
-            pointer_key=LIST_POINTER,
-            entry_key="list",
-            state=state,
-            render=lambda: view(request),
+        next_deadline = _datetime(next_deadline)
+        signature = (
+            count,
+            versions or 0,
+            _stamp(_datetime(updated)),
+            _stamp(next_deadline),
         )
+        return signature, next_deadline
 
-    return wrapper
+    return CachedPage(LIST_POINTER, "list", state)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from campaigns.cache import cache_campaign_list, cache_campaign_page
+from campaigns.cache import cache_page_by, campaign_list_page, campaign_page
 from campaigns.markdown import photo_img, render_story
 from campaigns.models import Campaign, Photo
 from donations.progress import campaign_progress
@@ -35,7 +35,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_campaign_list
+@cache_page_by(campaign_list_page)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """Published campaigns, open ones first. Three queries, whatever their number."""
     campaigns = list(
@@ -59,7 +59,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_campaign_page
+@cache_page_by(campaign_page)
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines", "photos"), slug=slug

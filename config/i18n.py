@@ -34,9 +34,9 @@ class PreferredLanguageMiddleware:
         # Django has resolved the URL by now: no second resolve on the hot path.
         if not self._is_unprefixed_public_page(request):
             return None
-        preferred = translation.get_language_from_request(request, check_path=False)
-        if preferred == settings.LANGUAGE_CODE or self._came_from_this_site(request):
+        if not redirects_to_preferred_language(request):
             return None
+        preferred = translation.get_language_from_request(request, check_path=False)
         url = translate_url(request.get_full_path(), preferred)
         if url == request.get_full_path():
             return None
@@ -54,7 +54,14 @@ class PreferredLanguageMiddleware:
             and not translation.get_language_from_path(request.path_info)
         )
 
-    @staticmethod
-    def _came_from_this_site(request: HttpRequest) -> bool:
-        referer = request.headers.get("Referer", "")
-        return bool(referer) and urlsplit(referer).netloc == request.get_host()
+
+def redirects_to_preferred_language(request: HttpRequest) -> bool:
+    """Whether a reader on an unprefixed (English) public page is sent to the
+    language their browser or cookie prefers: they prefer another language and
+    did not come from a page of this site. (The page cache asks too, to leave
+    those requests to PreferredLanguageMiddleware.)"""
+    preferred = translation.get_language_from_request(request, check_path=False)
+    if preferred == settings.LANGUAGE_CODE:
+        return False
+    referer = request.headers.get("Referer", "")
+    return not (referer and urlsplit(referer).netloc == request.get_host())

@@ -216,3 +216,67 @@ class CampaignListCacheTests(ZborTestCase):
         later = deadline + timedelta(seconds=1)
         with mock.patch("django.utils.timezone.now", return_value=later):
             self.assertContains(self.client.get("/"), "The collection is over")
+
+
+class PageCacheMiddlewareTests(ZborTestCase):
+    """A hit is answered near the top of the stack, exactly as the stack would."""
+
+    url = "/c/konstantin/"
+
+    def test_a_stored_page_carries_the_headers_of_a_rendered_one(self):
+        for url in (self.url, "/pl" + self.url, "/", "/pl/"):
+            with self.subTest(url=url):
+                rendered = self.client.get(url)
+                with self.assertNumQueries(0):
+                    stored = self.client.get(url)
+                self.assertEqual(stored.content, rendered.content)
+                self.assertEqual(dict(stored.headers), dict(rendered.headers))
+                self.assertEqual(
+                    stored["Content-Language"], "pl" if url.startswith("/pl") else "en"
+                )
+
+    def test_a_hit_skips_sessions_csrf_and_auth(self):
+        self.client.get(self.url)
+        with (
+            mock.patch(
+                "django.contrib.sessions.middleware.SessionMiddleware.process_request"
+            ) as sessions,
+            mock.patch(
+                "django.middleware.csrf.CsrfViewMiddleware.process_request"
+            ) as csrf,
+        ):
+            self.assertEqual(self.client.get(self.url).status_code, 200)
+        sessions.assert_not_called()
+        csrf.assert_not_called()
+
+    def test_a_shared_link_still_opens_in_the_browsers_language(self):
+        self.client.get(self.url)  # the English page is stored
+        response = self.client.get(self.url, HTTP_ACCEPT_LANGUAGE="be,ru;q=0.8")
+        self.assertRedirects(response, "/be" + self.url, fetch_redirect_response=False)
+        # Moving within the site keeps English, from the store.
+        with self.assertNumQueries(0):
+            response = self.client.get(
+                self.url,
+                HTTP_ACCEPT_LANGUAGE="be,ru;q=0.8",
+                HTTP_REFERER="http://testserver/be/c/konstantin/",
+            )
+        self.assertContains(response, '<html lang="en"')
+
+    def test_a_signed_in_organizer_gets_the_same_public_page(self):
+        public = self.client.get(self.url)
+        self.client.force_login(self.organizer)
+        response = self.client.get(self.url)
+        self.assertEqual(response.content, public.content)
+        self.assertNotIn("Set-Cookie", response.headers)
+
+    def test_only_safe_methods_are_answered_from_the_store(self):
+        self.client.get(self.url)
+        self.assertEqual(self.client.post(self.url).status_code, 405)
+        self.assertEqual(self.client.head(self.url).status_code, 200)
+
+    def test_other_pages_pass_through_untouched(self):
+        self.client.get(self.url)
+        with self.assertNumQueries(2):  # the pledge form reads the campaign
+            response = self.client.get(self.url + "give/")
+        self.assertContains(response, "csrfmiddlewaretoken")
+        self.assertEqual(self.client.get("/c/nobody/").status_code, 404)
