@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -288,6 +289,28 @@ class Campaign(models.Model):
         """The language `field` is shown in to a reader of `language`."""
         order = self.language_order(language)
         return next((code for code in order if getattr(self, f"{field}_{code}")), "")
+
+    def has_lines_read(self) -> bool:
+        """Whether `self.lines.all()` answers without a query (prefetched)."""
+        return "lines" in getattr(self, "_prefetched_objects_cache", {})
+
+    def set_lines(self, lines: Iterable[BudgetLine]) -> None:
+        """Use these budget lines, read just now, for `self.lines.all()`, as
+        prefetch_related("lines") would, replacing any read before."""
+        lines = list(lines)
+        for line in lines:
+            # As a prefetch does: a line's label then follows this campaign's
+            # language order.
+            BudgetLine.campaign.field.set_cached_value(line, self)
+        queryset = BudgetLine._base_manager.filter(campaign_id=self.pk)
+        # What Django's prefetch_related stores: a queryset already evaluated.
+        queryset._result_cache = lines
+        queryset._prefetch_done = True
+        # A new dict: a copy.copy() of this campaign keeps the lines it had.
+        self._prefetched_objects_cache = {
+            **getattr(self, "_prefetched_objects_cache", {}),
+            "lines": queryset,
+        }
 
     # Money -----------------------------------------------------------------
 

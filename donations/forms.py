@@ -205,12 +205,15 @@ class PledgeForm(forms.Form):
             return None
         line = next((own for own in self.lines if str(own.pk) == value), None)
         if line is None:
-            raise ValidationError(
-                _("Choose one of this campaign's needs, or “Where most needed”."),
-                code="invalid_choice",
-            )
+            raise self._line_error("invalid_choice", None)
         if line.pk in self.covered_ids:
-            raise ValidationError(
+            raise self._line_error("covered", line)
+        return line
+
+    @staticmethod
+    def _line_error(code: str, line: BudgetLine | None) -> ValidationError:
+        if code == "covered" and line is not None:
+            return ValidationError(
                 _(
                     "“%(line)s” is already covered, thank you. "
                     "Choose another need or “Where most needed”."
@@ -218,7 +221,10 @@ class PledgeForm(forms.Form):
                 code="covered",
                 params={"line": line.label},
             )
-        return line
+        return ValidationError(
+            _("Choose one of this campaign's needs, or “Where most needed”."),
+            code="invalid_choice",
+        )
 
     def clean_message(self) -> str:
         return without_unsafe_characters(self.cleaned_data["message"]).strip()
@@ -256,18 +262,38 @@ class PledgeForm(forms.Form):
         return cleaned
 
     def _check_limits(self, value: Decimal) -> None:
-        currency = self.campaign.currency
         if value < PLEDGE_MIN:
-            raise ValidationError(
+            raise self._amount_error("min_value")
+        if value > self.campaign.max_pledge:
+            raise self._amount_error("max_value")
+
+    def _amount_error(self, code: str) -> ValidationError:
+        currency = self.campaign.currency
+        if code == "min_value":
+            return ValidationError(
                 _("The smallest pledge is %(min)s."),
                 code="min_value",
                 params={"min": format_money(PLEDGE_MIN, currency)},
             )
-        if value > self.campaign.max_pledge:
-            raise ValidationError(
+        if code == "max_value":
+            return ValidationError(
                 _("The largest pledge is %(max)s."),
                 code="max_value",
                 params={"max": format_money(self.campaign.max_pledge, currency)},
+            )
+        return ValidationError(self.fields["amount"].error_messages["invalid_choice"])
+
+    def refused(self, code: str, *, campaign: Campaign) -> None:
+        """Show beside its field a refusal that pledge_create found under the
+        campaign's lock (the line got covered or the limits changed meanwhile);
+        `campaign` is read again after it."""
+        self.campaign = campaign
+        if code in ("invalid_choice", "covered"):
+            self.add_error("line", self._line_error(code, self.cleaned_data["line"]))
+        else:
+            typed = self.cleaned_data.get("other_amount", "").strip()
+            self.add_error(
+                "other_amount" if typed else "amount", self._amount_error(code)
             )
 
     def donor(self, *, language: str) -> Donor:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -49,15 +48,14 @@ from donations.forms import (
 from donations.models import Pledge, normalize_reference
 from donations.payment import epc_qr_svg, payment_details
 from donations.pledging import (
-    AmountRefused,
     CampaignNotAccepting,
-    LineRefused,
+    PledgeRefused,
     PledgeStateError,
     ReopenRefused,
     campaign_close,
+    campaign_for_pledging,
     campaign_reopen,
     gift_record,
-    lock_published_campaign,
     pledge_cancel,
     pledge_create,
     pledge_for_token,
@@ -102,9 +100,7 @@ def pledge(request: HttpRequest, slug: str) -> HttpResponse:
     """The pledge form (GET) and pledging (POST → redirect → GET)."""
     if request.method == "POST":
         return _pledge_post(request, slug)
-    campaign = get_object_or_404(
-        Campaign.objects.published().prefetch_related("lines"), slug=slug
-    )
+    campaign = _campaign_for_page(slug)
     if not campaign.is_accepting_pledges():
         return _render_form(request, campaign, None)
     form = PledgeForm(campaign=campaign, coverage=campaign.coverage())
@@ -112,67 +108,58 @@ def pledge(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
-    """One transaction: lock the campaign row (reading it and its lines), check
-    the form against that read, insert the pledge, move the totals. Nothing is
-    read before the lock, so nothing is read twice; the page for a refusal is
-    rendered after the lock is released.
+    """Check the form against a plain read of the campaign, then pledge_create,
+    which checks again what may have changed meanwhile, under the campaign's
+    row lock, and holds that lock only for its last statements.
 
     A form posted again (double click, back and resubmit, a retry after a
     timeout) finds the pledge its token made and shows it, creating nothing:
     the token's unique index refuses the insert, or the form is refused (that
     pledge crossed the goal, covered the line), and only then is it looked up.
     """
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                try:
-                    campaign = lock_published_campaign(slug=slug)
-                except Campaign.DoesNotExist:
-                    raise Http404("No campaign here.") from None
-                now = timezone.now()
-                form = None
-                if campaign.is_accepting_pledges(now):
-                    coverage = campaign.coverage()
-                    form = PledgeForm(
-                        request.POST, campaign=campaign, coverage=coverage
+    try:
+        campaign = campaign_for_pledging(slug)
+    except Campaign.DoesNotExist:
+        raise Http404("No campaign here.") from None
+    now = timezone.now()
+    form = None
+    if campaign.is_accepting_pledges(now):
+        form = PledgeForm(request.POST, campaign=campaign, coverage=campaign.coverage())
+        if form.is_valid():
+            try:
+                return _see_other(
+                    pledge_create(
+                        campaign=campaign,
+                        line=form.cleaned_data["line"],
+                        amount=form.cleaned_data["pledge_amount"],
+                        donor=form.donor(language=translation.get_language() or ""),
+                        submission_token=form.cleaned_data["token"],
+                        now=now,
                     )
-                    if form.is_valid():
-                        return _see_other(
-                            pledge_create(
-                                campaign=campaign,
-                                line=form.cleaned_data["line"],
-                                amount=form.cleaned_data["pledge_amount"],
-                                donor=form.donor(
-                                    language=translation.get_language() or ""
-                                ),
-                                submission_token=form.cleaned_data["token"],
-                                now=now,
-                                locked=True,
-                            )
-                        )
-        except CampaignNotAccepting:  # pragma: no cover - checked above, same read
-            form = None
-        except LineRefused:  # pragma: no cover - the form checks the same coverage
-            form.add_error("line", form.fields["line"].error_messages["invalid_choice"])
-        except AmountRefused:  # pragma: no cover - the form checks the same limits
-            form.add_error(
-                "other_amount", form.fields["amount"].error_messages["invalid"]
-            )
-        except IntegrityError:
-            # The token's pledge exists (the same form posted twice at once), or
-            # a reference collided (rare): the transaction rolled back whole.
-            existing = _pledge_for_token(request.POST)
-            if existing is not None:
-                return _see_other(existing)
-            continue
-        # Refused, and the lock released.
-        existing = _pledge_for_token(request.POST)
-        if existing is not None:
-            return _see_other(existing)
-        if form is None:
-            return _render_form(request, campaign, None, status=NOT_ACCEPTING)
-        return _render_form(request, campaign, form, status=BAD_INPUT)
-    raise IntegrityError("could not store the pledge with a unique reference")
+                )
+            except PledgeRefused as refusal:
+                # Another pledge or the team changed the campaign since the read
+                # above (the token's own pledge was looked up already).
+                campaign = _campaign_for_page(slug)
+                if isinstance(refusal, CampaignNotAccepting):
+                    return _render_form(request, campaign, None, status=NOT_ACCEPTING)
+                form.refused(refusal.code, campaign=campaign)
+                return _render_form(request, campaign, form, status=BAD_INPUT)
+    # Refused: a second post of a form that made a pledge shows that pledge.
+    existing = _pledge_for_token(request.POST)
+    if existing is not None:
+        return _see_other(existing)
+    # The page shows more of the campaign than a pledge reads.
+    campaign = _campaign_for_page(slug)
+    if form is None:
+        return _render_form(request, campaign, None, status=NOT_ACCEPTING)
+    return _render_form(request, campaign, form, status=BAD_INPUT)
+
+
+def _campaign_for_page(slug: str) -> Campaign:
+    return get_object_or_404(
+        Campaign.objects.published().prefetch_related("lines"), slug=slug
+    )
 
 
 def _pledge_for_token(data) -> Pledge | None:

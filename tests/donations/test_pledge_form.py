@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 
 from campaigns.models import Campaign
 from donations.models import Pledge
-from donations.pledging import campaign_close, lock_published_campaign
+from donations.pledging import campaign_close, pledge_create
 from tests.base import make_campaign
 from tests.donations.base import DonationsTestCase, fresh, pledge
 
@@ -233,23 +233,46 @@ class PledgeFormTests(DonationsTestCase):
             response, "The collection is over. Collected: €2,665", status_code=409
         )
 
+    def meanwhile(self, change):
+        """Run `change` after the form was checked, just before pledge_create
+        takes the campaign's lock: what it changed must still be seen."""
+        real = pledge_create
+
+        def change_first(**kwargs):
+            change()
+            return real(**kwargs)
+
+        return mock.patch("donations.views.pledge_create", side_effect=change_first)
+
     def test_a_goal_crossed_just_before_the_lock_is_refused(self):
-        # The form is checked against the row read under the lock: whatever
-        # happened before the lock was taken is seen.
         token = self.load_form()
-        real_lock = lock_published_campaign
-
-        def someone_else_first(**kwargs):
-            pledge(self.campaign, "2500")
-            return real_lock(**kwargs)
-
-        with mock.patch(
-            "donations.views.lock_published_campaign", side_effect=someone_else_first
-        ):
+        with self.meanwhile(lambda: pledge(self.campaign, "2500")):
             response = self.post(token=token)
         self.assertEqual(response.status_code, 409)
         self.assertContains(response, "The goal is reached", status_code=409)
         self.assertEqual(Pledge.objects.count(), 1)
+        self.assertTotalsExact(self.campaign)
+
+    def test_a_line_covered_just_before_the_lock_is_refused_beside_it(self):
+        rent = self.campaign.lines.get(position=0)
+        with self.meanwhile(lambda: pledge(self.campaign, "1000", rent)):
+            response = self.post(line=str(rent.pk), amount="25")
+        self.assertContains(response, "is already covered", status_code=400)
+        errors = response.context["form"].errors.as_data()
+        self.assertEqual([e.code for e in errors["line"]], ["covered"])
+        self.assertEqual(Pledge.objects.count(), 1)
+        self.assertTotalsExact(self.campaign)
+
+    def test_a_limit_lowered_just_before_the_lock_is_refused_beside_the_amount(self):
+        def lower():
+            Campaign.objects.filter(pk=self.campaign.pk).update(max_pledge=20)
+
+        with self.meanwhile(lower):
+            response = self.post(amount="", other_amount="25")
+        self.assertContains(response, "The largest pledge is €20", status_code=400)
+        errors = response.context["form"].errors.as_data()
+        self.assertEqual([e.code for e in errors["other_amount"]], ["max_value"])
+        self.assertFalse(Pledge.objects.exists())
         self.assertTotalsExact(self.campaign)
 
     def test_it_accepts_again_when_a_pledge_is_cancelled_under_the_goal(self):
@@ -289,7 +312,7 @@ class PledgeFormTests(DonationsTestCase):
     def test_a_token_raced_into_the_database_finds_the_pledge_made(self):
         made = pledge(self.campaign, "10", token="r" * 32)
         with mock.patch(
-            "donations.pledging._pledge_create_locked", side_effect=IntegrityError
+            "donations.pledging._pledge_insert", side_effect=IntegrityError
         ):
             found = pledge(self.campaign, "10", token="r" * 32)
         self.assertEqual(found.pk, made.pk)

@@ -84,4 +84,15 @@ class ReusingRedisCacheTests(SimpleTestCase):
                 self.assertIsNone(hit("pledge-address", "10.0.0.1", Rate(2, 60)))
                 self.assertIsNone(hit("pledge-address", "10.0.0.1", Rate(2, 60)))
                 self.assertIsNotNone(hit("pledge-address", "10.0.0.1", Rate(2, 60)))
+            # Both of a pledge's limits are counted in one round trip.
+            from redis.client import Pipeline
+
+            from donations.ratelimit import hit_each
+
+            limits = [("a", "10.0.0.2", Rate(5, 60)), ("c", "konstantin", Rate(9, 60))]
+            with mock.patch.object(
+                Pipeline, "execute", autospec=True, side_effect=Pipeline.execute
+            ) as execute:
+                self.assertIsNone(hit_each(limits))
+            execute.assert_called_once()
             backend.close()
