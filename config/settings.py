@@ -117,6 +117,12 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", envint("DB_CONNECT_TIMEOUT", "3")
     )
+    # Parameters sent apart from the SQL: psycopg then prepares the statements a
+    # connection runs again and again (every pledge's), so PostgreSQL parses and
+    # plans them once per connection rather than once per request.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "server_side_binding", envbool("DB_SERVER_SIDE_BINDING", "True")
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: local memory by default; Redis shared by every app server in production.
