@@ -10,12 +10,12 @@ entry stores the token it was rendered under, so a hit is one cache round trip
 
 Writers (`pages_changed`, called inside the transaction of every write that
 shows on a public page: donations.pledging, admin saves through the post_save
-signal, the donor-data purge) delete the pointers at once and, after commit,
-set them to new tokens. A reader that finds no pointer creates one (`add`,
-before it reads the database), so every entry is tagged with a token that
-existed before its data was read: a commit after that read replaces the token,
-and the entry no longer matches. A donor's own pledge is therefore on the page
-as soon as they are redirected to the thank-you page.
+signal, the donor-data purge) set the pointers to new tokens after commit. A
+reader that finds no pointer creates one (`add`, before it reads the database),
+so every entry is tagged with a token that existed before its data was read: a
+commit after that read replaces the token, and the entry no longer matches. A
+donor's own pledge is therefore on the page as soon as they are redirected to
+the thank-you page, which happens after the commit.
 
 Pointers live POINTER_SECONDS (2 s) and are never extended. When one is missing
 the reader asks the database for the campaign's `version`, `updated_at` and
@@ -109,12 +109,13 @@ def _cache_call(method: str, *args):
 
 def pages_changed(*slugs: str) -> None:
     """The public pages of these campaigns (and the list) change with the
-    current transaction: drop their pointers now, replace them after commit.
+    current transaction: replace their pointers once it commits.
 
-    Two cache calls, no query. Dropping first means a reader that comes between
-    now and the commit tags what it stores with a token the commit replaces."""
+    One cache call, no query. Until the commit the stored pages are still
+    right; a reader that renders them before it tags what it stores with a
+    token the commit replaces. The writer's own response leaves after the
+    commit, so its redirect lands on the new page."""
     keys = [*(campaign_pointer(slug) for slug in slugs), LIST_POINTER]
-    _cache_call("delete_many", keys)
     transaction.on_commit(
         lambda: _cache_call(
             "set_many", {key: _new_token() for key in keys}, POINTER_SECONDS

@@ -302,8 +302,9 @@ class Campaign(models.Model):
             # As a prefetch does: a line's label then follows this campaign's
             # language order.
             BudgetLine.campaign.field.set_cached_value(line, self)
-        queryset = BudgetLine._base_manager.filter(campaign_id=self.pk)
         # What Django's prefetch_related stores: a queryset already evaluated.
+        # A plain QuerySet: modeltranslation's costs more to build than this.
+        queryset = models.QuerySet(BudgetLine).filter(campaign_id=self.pk)
         queryset._result_cache = lines
         queryset._prefetch_done = True
         # A new dict: a copy.copy() of this campaign keeps the lines it had.

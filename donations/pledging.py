@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from djmoney.money import Money
@@ -133,9 +134,9 @@ def _move_totals(campaign: Campaign, before: _Share, after: _Share) -> None:
     campaign.supporters += after.supporters - before.supporters
     campaign.version += 1
     pages_changed(campaign.slug)
-    # The base manager: the default one's django-money and modeltranslation
-    # wrappers cost more than the UPDATE (the currency columns never change).
-    Campaign._base_manager.filter(pk=campaign.pk).update(
+    # A plain QuerySet: django-money's and modeltranslation's wrappers cost more
+    # than the UPDATE itself (the currency columns never change).
+    QuerySet(Campaign).filter(pk=campaign.pk).update(
         collected=campaign.collected.amount,
         promised=campaign.promised.amount,
         supporters=campaign.supporters,
@@ -152,7 +153,7 @@ def _move_totals(campaign: Campaign, before: _Share, after: _Share) -> None:
         if delta:
             line = lines[line_id]
             line.earmarked = Money(line.earmarked.amount + delta, currency)
-            BudgetLine._base_manager.filter(pk=line_id).update(
+            QuerySet(BudgetLine).filter(pk=line_id).update(
                 earmarked=line.earmarked.amount
             )
 
