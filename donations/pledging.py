@@ -268,29 +268,28 @@ PLEDGE_FIELDS = frozenset(
 )
 
 
-class _Select:
-    """SELECT `fields` (attnames) of `model` WHERE `where`, returning instances.
+class _Rows:
+    """A statement that returns rows of `model`, as the model's instances.
 
-    Built on first use, when the database connection's settings are known."""
+    `template` names the table `{table}`, the selected columns `{columns}` (the
+    `fields`, attnames; all concrete fields when None) and any field's column by
+    its attname. The SQL, column order and converters are worked out on first
+    use, when the database connection's settings are known."""
 
-    def __init__(self, model, fields: frozenset[str] | None, where: str) -> None:
-        self.model, self.fields, self.where = model, fields, where
+    def __init__(self, model, fields: frozenset[str] | None, template: str) -> None:
+        self.model, self.fields, self.template = model, fields, template
 
     @functools.cached_property
     def _plan(self):
         quote = connection.ops.quote_name
-        fields = [
-            field
-            for field in self.model._meta.concrete_fields
-            if self.fields is None or field.attname in self.fields
-        ]
-        columns = ", ".join(quote(field.column) for field in fields)
-        table = quote(self.model._meta.db_table)
-        where = self.where.format(
-            **{field.attname: quote(field.column) for field in fields},
+        every = self.model._meta.concrete_fields
+        fields = [f for f in every if self.fields is None or f.attname in self.fields]
+        sql = self.template.format(
+            table=quote(self.model._meta.db_table),
+            columns=", ".join(quote(field.column) for field in fields),
             lock=_row_lock(),
+            **{field.attname: quote(field.column) for field in every},
         )
-        sql = f"SELECT {columns} FROM {table} WHERE {where}"  # noqa: S608 - names from the model
         converters = []
         for field in fields:
             column = field.get_col(self.model._meta.db_table)
@@ -323,10 +322,34 @@ def _row_lock() -> str:
     return ""  # SQLite: immediate transactions order the writers (settings.py)
 
 
-_campaign_by_slug = _Select(Campaign, PLEDGE_FIELDS, "{slug} = %s AND {published} = %s")
-_campaign_locked = _Select(Campaign, PLEDGE_FIELDS, "{id} = %s{lock}")
-_lines_of_campaign = _Select(
-    BudgetLine, None, "{campaign_id} = %s ORDER BY {position}, {id}"
+_campaign_by_slug = _Rows(
+    Campaign,
+    PLEDGE_FIELDS,
+    "SELECT {columns} FROM {table} WHERE {slug} = %s AND {published} = %s",
+)
+_lines_of_campaign = _Rows(
+    BudgetLine,
+    None,
+    "SELECT {columns} FROM {table} WHERE {campaign_id} = %s ORDER BY {position}, {id}",
+)
+# Moving the totals takes the row lock (an UPDATE locks as FOR NO KEY UPDATE
+# does) and returns the row as it now is, in one statement. ROUND keeps SQLite,
+# which stores decimals as binary floats, exact to the cent.
+_campaign_counted = _Rows(
+    Campaign,
+    PLEDGE_FIELDS,
+    "UPDATE {table} SET {collected} = ROUND({collected} + %s, 2),"
+    " {promised} = ROUND({promised} + %s, 2), {supporters} = {supporters} + %s,"
+    " {version} = {version} + 1, {updated_at} = %s"
+    " WHERE {id} = %s RETURNING {columns}",
+)
+
+
+_line_earmarked = _Rows(
+    BudgetLine,
+    frozenset({"id"}),
+    "UPDATE {table} SET {earmarked} = ROUND({earmarked} + %s, 2)"
+    " WHERE {id} = %s RETURNING {columns}",
 )
 
 
@@ -343,15 +366,26 @@ def campaign_for_pledging(slug: str) -> Campaign:
     return campaign
 
 
-def _locked(campaign: Campaign) -> Campaign:
-    """The campaign's row, locked until the transaction ends (FOR NO KEY
-    UPDATE), read afresh with the lines `campaign` was read with."""
-    found = _campaign_locked(campaign.pk)
+def _count_locked(campaign: Campaign, share: _Share, now: datetime) -> Campaign:
+    """Add one pledge's share to the campaign's totals, locking its row until
+    the transaction ends; the campaign as it was just before (for the rules),
+    read under that lock, with the lines `campaign` was read with."""
+    found = _campaign_counted(
+        share.collected,
+        share.promised,
+        share.supporters,
+        connection.ops.adapt_datetimefield_value(now),
+        campaign.pk,
+    )
     if not found:
         raise Campaign.DoesNotExist(campaign.pk)
-    locked = found[0]
-    locked.set_lines(campaign.lines.all())
-    return locked
+    before = found[0]
+    currency = before.currency
+    before.collected = Money(before.collected.amount - share.collected, currency)
+    before.promised = Money(before.promised.amount - share.promised, currency)
+    before.supporters -= share.supporters
+    before.set_lines(campaign.lines.all())
+    return before
 
 
 def pledge_create(
@@ -416,16 +450,16 @@ def _pledge_insert(
     submission_token: str | None,
     now: datetime,
 ) -> Pledge:
-    """Insert one pledge, then check and count it under the campaign's row lock.
+    """Insert one pledge, then count and check it under the campaign's row lock.
 
     Every donor of a campaign queues for that one lock, so it is held as briefly
-    as the rules allow: the pledge row is inserted first (nobody sees it before
-    the commit, and a refusal below rolls it back), then two statements run under
-    the lock, three when the pledge is earmarked: the locking read of the totals
-    and the campaign's state, the lines' earmarks when a line was chosen, and the
-    update of the totals. FOR NO KEY UPDATE is the lock: the pledge's foreign key
-    takes a KEY SHARE lock on the campaign row, which it does not conflict with
-    (FOR UPDATE would, and two donors would deadlock).
+    as the rules allow. The pledge row is inserted first: nobody sees it before
+    the commit. Then one statement moves the totals and returns the campaign's
+    state (UPDATE … RETURNING); it takes the row lock, as FOR NO KEY UPDATE
+    does, which the KEY SHARE lock of the pledge's foreign key does not conflict
+    with. The rules are checked against the state just before this pledge, and
+    a refusal rolls back the pledge with the totals. An earmarked pledge also
+    reads the lines' earmarks under the lock and moves its line's.
 
     The lines' targets (the goal) come from the caller's read: the team edits
     them without this lock, so reading them again under it would order nothing.
@@ -448,7 +482,8 @@ def _pledge_insert(
         message=donor.message.strip(),
         language=donor.language,
     )
-    locked = _locked(campaign)
+    share = _Share.of(pledge)
+    locked = _count_locked(campaign, share, now)
     if line is not None:
         # The earmarks change under this lock only: read them under it.
         locked.set_lines(_lines_of_campaign(locked.pk))
@@ -464,7 +499,8 @@ def _pledge_insert(
             raise LineRefused("invalid_choice")
         if locked.coverage().lines[position].is_done:
             raise LineRefused("covered")
-    _move_totals(locked, _Share.of(None), _Share.of(pledge))
+        _line_earmarked(share.effective, line.pk)
+    pages_changed(locked.slug)
     if pledge.email:
         transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
     return pledge
