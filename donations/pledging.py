@@ -268,49 +268,66 @@ PLEDGE_FIELDS = frozenset(
 )
 
 
-class _Rows:
-    """A statement that returns rows of `model`, as the model's instances.
+class _Shape:
+    """Some of a model's fields as a SELECT returns them: their columns, and
+    how a row's values become an instance, the way the ORM does it (the
+    database's converters, each field's from_db_value, Model.from_db()).
+    Worked out on first use, when the database connection's settings are known.
+    """
 
-    `template` names the table `{table}`, the selected columns `{columns}` (the
-    `fields`, attnames; all concrete fields when None) and any field's column by
-    its attname. The SQL, column order and converters are worked out on first
-    use, when the database connection's settings are known."""
-
-    def __init__(self, model, fields: frozenset[str] | None, template: str) -> None:
-        self.model, self.fields, self.template = model, fields, template
+    def __init__(self, model, fields: frozenset[str] | None = None) -> None:
+        self.model, self.wanted = model, fields
 
     @functools.cached_property
-    def _plan(self):
-        quote = connection.ops.quote_name
+    def fields(self) -> list:
         every = self.model._meta.concrete_fields
-        fields = [f for f in every if self.fields is None or f.attname in self.fields]
-        sql = self.template.format(
-            table=quote(self.model._meta.db_table),
-            columns=", ".join(quote(field.column) for field in fields),
-            lock=_row_lock(),
-            **{field.attname: quote(field.column) for field in every},
-        )
+        return [f for f in every if self.wanted is None or f.attname in self.wanted]
+
+    @functools.cached_property
+    def _converters(self) -> list:
         converters = []
-        for field in fields:
+        for field in self.fields:
             column = field.get_col(self.model._meta.db_table)
             functions = connection.ops.get_db_converters(column)
             functions += field.get_db_converters(connection)
             converters.append([(function, column) for function in functions])
-        return sql, tuple(field.attname for field in fields), converters
+        return converters
+
+    def names(self, prefix: str = "") -> dict[str, str]:
+        """Format arguments: {table}, {columns} and each field's column."""
+        quote = connection.ops.quote_name
+        every = self.model._meta.concrete_fields
+        return {
+            "table": quote(self.model._meta.db_table),
+            "columns": ", ".join(prefix + quote(f.column) for f in self.fields),
+            **{f.attname: prefix + quote(f.column) for f in every},
+        }
+
+    def instance(self, values):
+        values = list(values)
+        for position, functions in enumerate(self._converters):
+            for function, column in functions:
+                values[position] = function(values[position], column, connection)
+        names = [field.attname for field in self.fields]
+        return self.model.from_db(connection.alias, names, values)
+
+
+class _Rows:
+    """A statement returning rows of `shape`, as instances. `template` is
+    formatted with the shape's names (see _Shape.names) and {lock}."""
+
+    def __init__(self, shape: _Shape, template: str) -> None:
+        self.shape, self.template = shape, template
+
+    @functools.cached_property
+    def sql(self) -> str:
+        return self.template.format(lock=_row_lock(), **self.shape.names())
 
     def __call__(self, *params) -> list:
-        sql, names, converters = self._plan
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        found = []
-        for row in rows:
-            values = list(row)
-            for position, functions in enumerate(converters):
-                for function, column in functions:
-                    values[position] = function(values[position], column, connection)
-            found.append(self.model.from_db(connection.alias, names, values))
-        return found
+        return [self.shape.instance(row) for row in rows]
 
 
 def _row_lock() -> str:
@@ -322,32 +339,25 @@ def _row_lock() -> str:
     return ""  # SQLite: immediate transactions order the writers (settings.py)
 
 
-_campaign_by_slug = _Rows(
-    Campaign,
-    PLEDGE_FIELDS,
-    "SELECT {columns} FROM {table} WHERE {slug} = %s AND {published} = %s",
-)
+_PLEDGE_CAMPAIGN = _Shape(Campaign, PLEDGE_FIELDS)
+_LINE = _Shape(BudgetLine)
+
 _lines_of_campaign = _Rows(
-    BudgetLine,
-    None,
+    _LINE,
     "SELECT {columns} FROM {table} WHERE {campaign_id} = %s ORDER BY {position}, {id}",
 )
 # Moving the totals takes the row lock (an UPDATE locks as FOR NO KEY UPDATE
 # does) and returns the row as it now is, in one statement. ROUND keeps SQLite,
 # which stores decimals as binary floats, exact to the cent.
 _campaign_counted = _Rows(
-    Campaign,
-    PLEDGE_FIELDS,
+    _PLEDGE_CAMPAIGN,
     "UPDATE {table} SET {collected} = ROUND({collected} + %s, 2),"
     " {promised} = ROUND({promised} + %s, 2), {supporters} = {supporters} + %s,"
     " {version} = {version} + 1, {updated_at} = %s"
     " WHERE {id} = %s RETURNING {columns}",
 )
-
-
 _line_earmarked = _Rows(
-    BudgetLine,
-    frozenset({"id"}),
+    _Shape(BudgetLine, frozenset({"id"})),
     "UPDATE {table} SET {earmarked} = ROUND({earmarked} + %s, 2)"
     " WHERE {id} = %s RETURNING {columns}",
 )
@@ -407,16 +417,35 @@ class _Insert:
 _insert_pledge = _Insert(Pledge)
 
 
+@functools.cache
+def _campaign_with_lines_sql() -> str:
+    campaign = _PLEDGE_CAMPAIGN.names("c.")
+    line = _LINE.names("l.")
+    return (
+        f"SELECT {campaign['columns']}, {line['columns']}"  # noqa: S608 - from the models
+        f" FROM {campaign['table']} c LEFT JOIN {line['table']} l"
+        f" ON {line['campaign_id']} = {campaign['id']}"
+        f" WHERE {campaign['slug']} = %s AND {campaign['published']} = %s"
+        f" ORDER BY {line['position']}, {line['id']}"
+    )
+
+
 def campaign_for_pledging(slug: str) -> Campaign:
     """The published campaign with this slug and its lines, as a pledge reads
-    them (two statements, no lock). Raises Campaign.DoesNotExist.
+    them: one statement, no lock. Raises Campaign.DoesNotExist.
 
     Only PLEDGE_FIELDS are read: a page about the campaign reads it whole."""
-    found = _campaign_by_slug(slug, True)
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(_campaign_with_lines_sql(), [slug, True])
+        rows = cursor.fetchall()
+    if not rows:
         raise Campaign.DoesNotExist(slug)
-    campaign = found[0]
-    campaign.set_lines(_lines_of_campaign(campaign.pk))
+    width = len(_PLEDGE_CAMPAIGN.fields)
+    campaign = _PLEDGE_CAMPAIGN.instance(rows[0][:width])
+    line_id = width + _LINE.fields.index(BudgetLine._meta.pk)
+    campaign.set_lines(
+        _LINE.instance(row[width:]) for row in rows if row[line_id] is not None
+    )
     return campaign
 
 

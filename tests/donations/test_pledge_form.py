@@ -284,6 +284,20 @@ class PledgeFormTests(DonationsTestCase):
         self.assertEqual(self.post().status_code, 303)
         self.assertTotalsExact(self.campaign)
 
+    def test_a_campaign_without_budget_lines_refuses(self):
+        # No goal yet: nothing to pledge towards (and no line rows to read).
+        self.campaign.lines.all().delete()
+        response = self.post()
+        self.assertEqual(response.status_code, 409)
+        self.assertFalse(Pledge.objects.exists())
+
+    def test_an_unpublished_or_unknown_campaign_is_not_found(self):
+        Campaign.objects.filter(pk=self.campaign.pk).update(published=False)
+        self.assertEqual(self.post().status_code, 404)
+        self.url = reverse("donations:pledge", args=["nobody"])
+        self.assertEqual(self.post().status_code, 404)
+        self.assertFalse(Pledge.objects.exists())
+
     def test_a_manually_closed_campaign_refuses(self):
         campaign_close(campaign=self.campaign, reason="manual", by=self.organizer)
         response = self.post()
