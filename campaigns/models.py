@@ -297,16 +297,19 @@ class Campaign(models.Model):
     def set_lines(self, lines: Iterable[BudgetLine]) -> None:
         """Use these budget lines, read just now, for `self.lines.all()`, as
         prefetch_related("lines") would, replacing any read before."""
-        lines = list(lines)
-        for line in lines:
-            # As a prefetch does: a line's label then follows this campaign's
-            # language order.
-            BudgetLine.campaign.field.set_cached_value(line, self)
-        # What Django's prefetch_related stores: a queryset already evaluated.
-        # A plain QuerySet: modeltranslation's costs more to build than this.
-        queryset = models.QuerySet(BudgetLine).filter(campaign_id=self.pk)
-        queryset._result_cache = lines
-        queryset._prefetch_done = True
+        if isinstance(lines, models.QuerySet) and lines._result_cache is not None:
+            queryset = lines  # another campaign object's lines, the same rows
+        else:
+            lines = list(lines)
+            for line in lines:
+                # As a prefetch does: a line's label then follows this
+                # campaign's language order.
+                BudgetLine.campaign.field.set_cached_value(line, self)
+            # What Django's prefetch_related stores: a queryset already
+            # evaluated. A plain QuerySet: modeltranslation's costs more.
+            queryset = models.QuerySet(BudgetLine).filter(campaign_id=self.pk)
+            queryset._result_cache = lines
+            queryset._prefetch_done = True
         # A new dict: a copy.copy() of this campaign keeps the lines it had.
         self._prefetched_objects_cache = {
             **getattr(self, "_prefetched_objects_cache", {}),

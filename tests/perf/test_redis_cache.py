@@ -31,6 +31,20 @@ class ReusingRedisCacheTests(SimpleTestCase):
         self.cache.delete("page")
         self.assertIsNone(self.cache.get("page"))
 
+    def test_set_many_stores_each_key_with_its_expiry(self):
+        self.cache.set_many({"a": 1, "b": (b"<html>", "text/html")}, 30)
+        self.assertEqual(
+            self.cache.get_many(["a", "b"]), {"a": 1, "b": (b"<html>", "text/html")}
+        )
+        client = self.cache._cache.get_client(write=True)
+        self.assertTrue(0 < client.ttl(self.cache.make_and_validate_key("a")) <= 30)
+        self.cache.set_many({"c": 3}, None)  # no expiry
+        self.assertEqual(client.ttl(self.cache.make_and_validate_key("c")), -1)
+        self.cache.set_many({"a": 5, "c": 6}, 0)  # already expired, as Django's
+        self.assertEqual(
+            self.cache.get_many(["a", "b", "c"]), {"b": (b"<html>", "text/html")}
+        )
+
     def test_it_builds_one_client_per_pool_not_one_per_call(self):
         client = self.cache._cache
         self.assertIs(client.get_client(write=True), client.get_client(write=True))
