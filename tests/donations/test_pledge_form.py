@@ -284,6 +284,31 @@ class PledgeFormTests(DonationsTestCase):
         self.assertEqual(self.post().status_code, 303)
         self.assertTotalsExact(self.campaign)
 
+    def statements_of(self, **fields) -> list[str]:
+        """The SQL statements one pledge through the form runs (without the
+        savepoints the test's own transaction adds)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(self.post(**fields).status_code, 303)
+        return [
+            q["sql"].split()[0].upper()
+            for q in queries.captured_queries
+            if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
+        ]
+
+    def test_a_pledge_runs_three_statements_and_reads_nothing_twice(self):
+        # The campaign with its lines; the pledge; the totals, locking the row.
+        self.assertEqual(self.statements_of(), ["SELECT", "INSERT", "UPDATE"])
+        # Earmarked: the lines' earmarks under the lock, and the line's update.
+        rent = self.campaign.lines.get(position=0)
+        self.assertEqual(
+            self.statements_of(line=str(rent.pk)),
+            ["SELECT", "INSERT", "UPDATE", "SELECT", "UPDATE"],
+        )
+        self.assertTotalsExact(self.campaign)
+
     def test_a_campaign_without_budget_lines_refuses(self):
         # No goal yet: nothing to pledge towards (and no line rows to read).
         self.campaign.lines.all().delete()
