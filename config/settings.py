@@ -112,6 +112,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
+    # Django's backend, health-checking kept connections after idleness only
+    # (config/postgresql/base.py).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast when PostgreSQL is unreachable, well inside gunicorn's timeout.
     DATABASES["default"]["OPTIONS"].setdefault(
@@ -123,6 +127,7 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault(
         "server_side_binding", envbool("DB_SERVER_SIDE_BINDING", "True")
     )
+DB_HEALTH_CHECK_AFTER_IDLE = float(os.getenv("DB_HEALTH_CHECK_AFTER_IDLE", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: local memory by default; Redis shared by every app server in production.
