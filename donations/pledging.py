@@ -1,11 +1,15 @@
 """Every write that changes a pledge or a campaign's totals (PRODUCT.md, "The rules").
 
-Each function locks the campaign row first (`select_for_update` inside
+Each function locks the campaign row (`select_for_update(no_key=True)` inside
 `transaction.atomic`), re-reads what it needs under that lock, changes the pledge,
 moves the stored totals by exactly the pledge's change, and records an Activity
 row, all in one transaction. Email goes out after commit. On SQLite, where
 `select_for_update` does nothing, immediate transactions (settings.py) give the
 same one-writer-at-a-time order.
+
+A new pledge, the one write every donor makes, holds the lock for less: its row
+is inserted first, and a single UPDATE … RETURNING moves the totals, takes the
+lock and returns the state its rules are checked against (`_pledge_insert`).
 """
 
 from __future__ import annotations
@@ -239,10 +243,12 @@ def pledge_for_token(submission_token: str | None) -> Pledge | None:
 # Every donor of a campaign passes here, and the ORM's own work (building the
 # query, then the instances, through django-money and modeltranslation) was
 # most of a pledge's cost: about 0.5 ms of CPU per statement against 0.1 ms for
-# the database itself (bench/run.py). So the three reads are written out once,
-# from the models' own column names, and their rows become model instances the
-# way the ORM makes them: each value through the database's converters and the
-# field's from_db_value, then Model.from_db(). Writes stay with the ORM.
+# the database itself (bench/run.py). So a pledge's statements (the read of the
+# campaign and its lines, the insert, the update of the totals) are written out
+# once, from the models' own column names; rows become model instances the way
+# the ORM makes them (each value through the database's converters and the
+# field's from_db_value, then Model.from_db()), and the insert prepares values
+# as save() does. The team's less frequent writes stay with the ORM.
 
 # What a pledge reads of its campaign, first without a lock and then under it:
 # the rules (PRODUCT.md), the totals it moves, the form's limits and choices.
@@ -303,13 +309,16 @@ class _Shape:
             **{f.attname: prefix + quote(f.column) for f in every},
         }
 
+    @functools.cached_property
+    def _attnames(self) -> list[str]:
+        return [field.attname for field in self.fields]
+
     def instance(self, values):
         values = list(values)
         for position, functions in enumerate(self._converters):
             for function, column in functions:
                 values[position] = function(values[position], column, connection)
-        names = [field.attname for field in self.fields]
-        return self.model.from_db(connection.alias, names, values)
+        return self.model.from_db(connection.alias, self._attnames, values)
 
 
 class _Rows:
@@ -494,9 +503,9 @@ def pledge_create(
     pledge costs no lookup. A refused form whose token already made a pledge (it
     was the one that crossed the goal) returns that pledge too.
 
-    `campaign` may be read without a lock (the pledge form's read, with its
-    lines prefetched): what can change under a pledge is read again under the
-    lock, on a copy.
+    `campaign` may be read without a lock (campaign_for_pledging, or any read
+    with its lines): what can change under a pledge is read again under the
+    lock, and `campaign` itself is left as it was.
     """
     now = now or timezone.now()
     for _attempt in range(3):
