@@ -5,6 +5,7 @@ installs it, so CI always runs them.
 """
 
 import shutil
+import time
 from datetime import timedelta
 from decimal import Decimal
 from importlib import import_module
@@ -135,3 +136,15 @@ def screenshot(page, name: str) -> None:
     """Full-page screenshots into the git-ignored screenshots/ folder."""
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def image_loaded(locator, seconds: float = 5) -> bool:
+    """Whether the image arrives and decodes within `seconds`, as a reader
+    waits for it (the page is shown before its images are fetched)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if locator.evaluate("img => img.complete && img.naturalWidth > 0"):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)

@@ -7,15 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import pledge
+from tests.browser.conftest import image_loaded, pledge
 
 pytestmark = pytest.mark.browser
 
 REFERENCE = re.compile(r"^[A-Z0-9]{4,12}$")
-
-
-def image_loaded(locator) -> bool:
-    return locator.evaluate("img => img.complete && img.naturalWidth > 0")
 
 
 def test_a_donor_pledges_to_a_line_and_gets_what_they_need_to_pay(site, page, campaign):

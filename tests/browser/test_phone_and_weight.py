@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from donations.pledging import campaign_close
-from tests.browser.conftest import SCREENSHOTS, pledge, screenshot
+from tests.browser.conftest import SCREENSHOTS, image_loaded, pledge, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -122,7 +122,7 @@ def test_a_phone_never_scrolls_sideways_and_screenshots(site, browser, campaign)
 def test_the_poster_prints_on_one_a4_page(site, page, campaign):
     page.goto(f"{site.url}/c/konstantin/poster/")
     expect(page.locator(".poster-qr img")).to_be_visible()
-    assert page.locator(".poster-qr img").evaluate("i => i.naturalWidth > 0")
+    assert image_loaded(page.locator(".poster-qr img"))
     page.emulate_media(media="print")
     expect(page.locator(".site-header")).to_be_hidden()
     SCREENSHOTS.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, TeamMember
-from tests.browser.conftest import log_in, pledge, staff_user
+from tests.browser.conftest import image_loaded, log_in, pledge, staff_user
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +73,7 @@ def test_an_organizer_creates_and_publishes_a_campaign(site, page):
     expect(donor.locator(".progress__raised")).to_have_text("€0 raised of €240 (0 %).")
     cover = donor.locator(".cover img")
     expect(cover).to_have_attribute("alt", "A warm grey coat")
-    assert cover.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert image_loaded(cover)
     expect(donor.get_by_role("link", name="Give", exact=True)).to_be_visible()
 
 
