@@ -109,8 +109,9 @@ class Pledge(models.Model):
         PLEDGE = "pledge", _("Pledge")
         GIFT = "gift", _("Gift received directly")
 
+    # Indexed by the (campaign, …) indexes below: no index of its own.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="pledges"
+        Campaign, on_delete=models.PROTECT, related_name="pledges", db_index=False
     )
     # PROTECT: a budget line that has pledges earmarked to it cannot be deleted.
     line = models.ForeignKey(
@@ -120,6 +121,7 @@ class Pledge(models.Model):
         on_delete=models.PROTECT,
         related_name="pledges",
         verbose_name=_("budget line"),
+        db_index=False,  # a partial index below: most pledges have no line
     )
     kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.PLEDGE)
     amount = money_field(verbose_name=_("amount"))
@@ -130,18 +132,15 @@ class Pledge(models.Model):
         verbose_name=_("amount received"), null=True, blank=True
     )
 
+    # These three are unique through Meta.constraints: unique=True would give
+    # each a second, LIKE-pattern index on PostgreSQL that no lookup uses.
     reference = models.CharField(
-        _("reference code"),
-        max_length=REFERENCE_LENGTH,
-        unique=True,
-        default=new_reference,
+        _("reference code"), max_length=REFERENCE_LENGTH, default=new_reference
     )
     # The thank-you page's unguessable address.
-    access_key = models.CharField(max_length=32, unique=True, default=new_access_key)
+    access_key = models.CharField(max_length=32, default=new_access_key)
     # The one-time token of the form that created it: posting it again finds this.
-    submission_token = models.CharField(
-        max_length=64, unique=True, null=True, blank=True
-    )
+    submission_token = models.CharField(max_length=64, null=True, blank=True)
 
     donor_name = models.CharField(_("name"), max_length=80, blank=True)
     is_anonymous = models.BooleanField(_("stay anonymous"), default=False)
@@ -160,6 +159,7 @@ class Pledge(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index below
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
@@ -168,6 +168,7 @@ class Pledge(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index below
     )
     cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
 
@@ -183,8 +184,21 @@ class Pledge(models.Model):
             models.Index(fields=["status", "created_at"]),
             # The admin's pledge list, newest first across campaigns.
             models.Index(fields=["-created_at", "-id"]),
+            # Only rows that have one: every new pledge skips these three.
+            *(
+                models.Index(
+                    fields=[name],
+                    condition=Q(**{f"{name}__isnull": False}),
+                    name=f"pledge_{name}_idx",
+                )
+                for name in ("line", "received_by", "cancelled_by")
+            ),
         ]
         constraints = [
+            *(
+                models.UniqueConstraint(fields=[name], name=f"pledge_{name}_unique")
+                for name in ("reference", "access_key", "submission_token")
+            ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0), name="pledge_amount_positive"
             ),
