@@ -290,10 +290,6 @@ class Campaign(models.Model):
         order = self.language_order(language)
         return next((code for code in order if getattr(self, f"{field}_{code}")), "")
 
-    def has_lines_read(self) -> bool:
-        """Whether `self.lines.all()` answers without a query (prefetched)."""
-        return "lines" in getattr(self, "_prefetched_objects_cache", {})
-
     def set_lines(self, lines: Iterable[BudgetLine]) -> None:
         """Use these budget lines, read just now, for `self.lines.all()`, as
         prefetch_related("lines") would, replacing any read before."""
@@ -310,7 +306,7 @@ class Campaign(models.Model):
             queryset = models.QuerySet(BudgetLine).filter(campaign_id=self.pk)
             queryset._result_cache = lines
             queryset._prefetch_done = True
-        # A new dict: a copy.copy() of this campaign keeps the lines it had.
+        # A new dict: another object sharing this one's cache keeps its lines.
         self._prefetched_objects_cache = {
             **getattr(self, "_prefetched_objects_cache", {}),
             "lines": queryset,
