@@ -55,6 +55,7 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from campaigns.models import Campaign
+from config.i18n import redirects_to_preferred_language
 
 logger = logging.getLogger(__name__)
 
@@ -197,8 +198,6 @@ class PageCacheMiddleware:
         path = request.path_info
         language = translation.get_language_from_path(path)
         if language is None:
-            from config.i18n import redirects_to_preferred_language
-
             if redirects_to_preferred_language(request):
                 return None
             language = settings.LANGUAGE_CODE
