@@ -302,8 +302,12 @@ class Campaign(models.Model):
                 # campaign's language order.
                 BudgetLine.campaign.field.set_cached_value(line, self)
             # What Django's prefetch_related stores: a queryset already
-            # evaluated. A plain QuerySet: modeltranslation's costs more.
-            queryset = models.QuerySet(BudgetLine).filter(campaign_id=self.pk)
+            # evaluated. A plain QuerySet: modeltranslation's costs more. Its
+            # filter is built only if a copy of it ever runs a query, as a
+            # related manager's is (a pledge reads only the cached rows).
+            queryset = models.QuerySet(BudgetLine)
+            queryset._defer_next_filter = True
+            queryset = queryset.filter(campaign_id=self.pk)
             queryset._result_cache = lines
             queryset._prefetch_done = True
         # A new dict: another object sharing this one's cache keeps its lines.
