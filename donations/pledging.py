@@ -7,15 +7,20 @@ row, all in one transaction. Email goes out after commit. On SQLite, where
 `select_for_update` does nothing, immediate transactions (settings.py) give the
 same one-writer-at-a-time order.
 
-A new pledge, the one write every donor makes, holds the lock for less: its row
-is inserted first, and a single UPDATE … RETURNING moves the totals, takes the
-lock and returns the state its rules are checked against (`_pledge_insert`).
+A new pledge, the one write every donor makes, holds the lock for less. On
+PostgreSQL an unearmarked pledge is one statement: it moves the totals only if
+the campaign's rules are still those its form was checked against and the goal
+is not reached, and inserts the pledge only if they moved (`_pledge_counted`).
+Otherwise its row is inserted first, and a single UPDATE … RETURNING moves the
+totals, takes the lock and returns the state its rules are checked against
+(`_pledge_insert`).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -396,16 +401,9 @@ class _Insert:
         return sql, fields, returning
 
     def __call__(self, instance) -> None:
-        sql, fields, returning = self._plan
-        meta, alias = self.model._meta, connection.alias
-        signals.pre_save.send(
-            sender=self.model, instance=instance, raw=False, using=alias,
-            update_fields=None,
-        )  # fmt: skip
-        params = [
-            field.get_db_prep_save(field.pre_save(instance, True), connection)
-            for field in fields
-        ]
+        sql, _fields, returning = self._plan
+        meta = self.model._meta
+        params = self.values(instance)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             if returning:
@@ -414,12 +412,27 @@ class _Insert:
                 pk = connection.ops.last_insert_id(
                     cursor, meta.db_table, meta.pk.column
                 )
+        self.saved(instance, pk)
+
+    def values(self, instance) -> list:
+        """The pre_save signal, then the row's values, in the plan's column order."""
+        signals.pre_save.send(
+            sender=self.model, instance=instance, raw=False, using=connection.alias,
+            update_fields=None,
+        )  # fmt: skip
+        return [
+            field.get_db_prep_save(field.pre_save(instance, True), connection)
+            for field in self._plan[1]
+        ]
+
+    def saved(self, instance, pk) -> None:
+        """The instance is now the row `pk`: its state, then the post_save signal."""
         instance.pk = pk
         instance._state.adding = False
-        instance._state.db = alias
+        instance._state.db = connection.alias
         signals.post_save.send(
             sender=self.model, instance=instance, created=True, update_fields=None,
-            raw=False, using=alias,
+            raw=False, using=connection.alias,
         )  # fmt: skip
 
 
@@ -505,11 +518,28 @@ def pledge_create(
 
     `campaign` may be read without a lock (campaign_for_pledging, or any read
     with its lines): what can change under a pledge is read again under the
-    lock, and `campaign` itself is left as it was.
+    lock, and `campaign` itself is left as it was. On PostgreSQL an unearmarked
+    pledge is first tried in one statement that writes only if the campaign's
+    rules are still as read and its goal not reached (_pledge_counted); when it
+    writes nothing, the pledge is decided under the lock as any other.
     """
     now = now or timezone.now()
+    # An unearmarked pledge to a campaign whose rules are as read is counted
+    # in one statement; anything else is decided under the row lock.
+    at_once = line is None and _counts_in_one_statement()
     for _attempt in range(3):
         try:
+            if at_once:
+                pledge = _pledge_counted(
+                    campaign,
+                    amount=amount,
+                    donor=donor,
+                    submission_token=submission_token,
+                    now=now,
+                )
+                if pledge is not None:
+                    return pledge
+                at_once = False
             with transaction.atomic():
                 return _pledge_insert(
                     campaign,
@@ -557,23 +587,7 @@ def _pledge_insert(
     them without this lock, so reading them again under it would order nothing.
     """
     check_amount(amount, campaign=campaign)  # refused before anything is written
-    pledge = Pledge(
-        campaign=campaign,
-        line=line,
-        kind=Pledge.Kind.PLEDGE,
-        amount=Money(amount, campaign.currency),
-        status=Pledge.Status.PENDING,
-        # 31**8 codes: a collision is rare, and the unique index turns it into
-        # an IntegrityError that pledge_create retries with a new code.
-        reference=new_reference(),
-        submission_token=submission_token or None,
-        donor_name="" if donor.is_anonymous else donor.name.strip(),
-        is_anonymous=donor.is_anonymous or not donor.name.strip(),
-        show_amount=donor.show_amount,
-        email=donor.email,
-        message=donor.message.strip(),
-        language=donor.language,
-    )
+    pledge = _new_pledge(campaign, line, amount, donor, submission_token)
     _insert_pledge(pledge)
     share = _Share.of(pledge)
     locked = _count_locked(campaign, share, now)
@@ -593,9 +607,133 @@ def _pledge_insert(
         if locked.coverage().lines[position].is_done:
             raise LineRefused("covered")
         _line_earmarked(share.effective, line.pk)
-    pages_changed(locked.slug)
+    _pledge_made(pledge, slug=locked.slug)
+    return pledge
+
+
+def _new_pledge(
+    campaign: Campaign,
+    line: BudgetLine | None,
+    amount: Decimal,
+    donor: Donor,
+    submission_token: str | None,
+) -> Pledge:
+    return Pledge(
+        campaign=campaign,
+        line=line,
+        kind=Pledge.Kind.PLEDGE,
+        amount=Money(amount, campaign.currency),
+        status=Pledge.Status.PENDING,
+        # 31**8 codes: a collision is rare, and the unique index turns it into
+        # an IntegrityError that pledge_create retries with a new code.
+        reference=new_reference(),
+        submission_token=submission_token or None,
+        donor_name="" if donor.is_anonymous else donor.name.strip(),
+        is_anonymous=donor.is_anonymous or not donor.name.strip(),
+        show_amount=donor.show_amount,
+        email=donor.email,
+        message=donor.message.strip(),
+        language=donor.language,
+    )
+
+
+def _pledge_made(pledge: Pledge, *, slug: str) -> None:
+    pages_changed(slug)
     if pledge.email:
         transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
+
+
+# What the rules of an unearmarked pledge read on the campaign row besides its
+# totals (is_accepting_pledges, check_amount). The goal is the lines' targets,
+# which pledges take from their first read whichever way they are counted.
+RULE_FIELDS = (
+    "published",
+    "closed_at",
+    "closed_reason",
+    "deadline",
+    "stop_at_goal",
+    "max_pledge",
+    "currency",
+)
+
+
+def _counts_in_one_statement() -> bool:
+    # An UPDATE inside WITH, feeding an INSERT: PostgreSQL's, not SQLite's.
+    return connection.vendor == "postgresql"
+
+
+@functools.cache
+def _counted_insert_sql() -> str:
+    """Move the totals if the campaign's rules are as read and its goal is not
+    reached, and insert the pledge only if they moved: one statement.
+
+    The UPDATE takes the row lock; a row another pledge has just changed is
+    checked again in its new version once that pledge commits (PostgreSQL's
+    READ COMMITTED), so the goal is crossed by exactly one pledge. In autocommit
+    the statement is its own transaction: the lock is held for no round trip."""
+    campaign = _PLEDGE_CAMPAIGN.names()
+    rules = " AND ".join(
+        f"{campaign[name]} IS NOT DISTINCT FROM %s" for name in RULE_FIELDS
+    )
+    insert, fields, _returning = _insert_pledge._plan
+    columns = insert[insert.index("(") + 1 : insert.index(")")]
+    pk = connection.ops.quote_name(Pledge._meta.pk.column)
+    return (
+        f"WITH counted AS (UPDATE {campaign['table']}"  # noqa: S608 - from the models
+        f" SET {campaign['promised']} = ROUND({campaign['promised']} + %s, 2),"
+        f" {campaign['supporters']} = {campaign['supporters']} + 1,"
+        f" {campaign['version']} = {campaign['version']} + 1,"
+        f" {campaign['updated_at']} = %s"
+        f" WHERE {campaign['id']} = %s AND {rules} AND (NOT {campaign['stop_at_goal']}"
+        f" OR {campaign['collected']} + {campaign['promised']} < %s)"
+        f" RETURNING {campaign['id']})"
+        f" INSERT INTO {connection.ops.quote_name(Pledge._meta.db_table)} ({columns})"
+        f" SELECT {', '.join(['%s'] * len(fields))} FROM counted RETURNING {pk}"
+    )
+
+
+def _pledge_counted(
+    campaign: Campaign,
+    *,
+    amount: Decimal,
+    donor: Donor,
+    submission_token: str | None,
+    now: datetime,
+) -> Pledge | None:
+    """An unearmarked pledge, counted and inserted in one statement if the
+    campaign, read without a lock, accepts it and its rules have not changed
+    since; None if nothing was written (pledge_create then decides under the
+    lock, and refuses with the reason). Raises IntegrityError as an insert does.
+    """
+    if not campaign.is_accepting_pledges(now):
+        return None
+    try:
+        check_amount(amount, campaign=campaign)
+    except AmountRefused:
+        return None
+    pledge = _new_pledge(campaign, None, amount, donor, submission_token)
+    rules = [
+        field.get_db_prep_save(getattr(campaign, field.attname), connection)
+        for field in map(Campaign._meta.get_field, RULE_FIELDS)
+    ]
+    params = [
+        _Share.of(pledge).promised,
+        connection.ops.adapt_datetimefield_value(now),
+        campaign.pk,
+        *rules,
+        campaign.goal.amount,
+        *_insert_pledge.values(pledge),
+    ]
+    # Inside a transaction (a test's, a caller's) a failed insert must not
+    # break it: a savepoint. In autocommit the statement is atomic already.
+    atomic = transaction.atomic if connection.in_atomic_block else nullcontext
+    with atomic(), connection.cursor() as cursor:
+        cursor.execute(_counted_insert_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    _insert_pledge.saved(pledge, row[0])
+    _pledge_made(pledge, slug=campaign.slug)
     return pledge
 
 

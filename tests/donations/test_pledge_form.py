@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -14,6 +14,7 @@ from donations.pledging import campaign_close, pledge_create
 from tests.base import make_campaign
 from tests.donations.base import DonationsTestCase, fresh, pledge
 
+PG = connection.vendor == "postgresql"
 TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 
 
@@ -298,15 +299,66 @@ class PledgeFormTests(DonationsTestCase):
             if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
         ]
 
-    def test_a_pledge_runs_three_statements_and_reads_nothing_twice(self):
-        # The campaign with its lines; the pledge; the totals, locking the row.
-        self.assertEqual(self.statements_of(), ["SELECT", "INSERT", "UPDATE"])
-        # Earmarked: the lines' earmarks under the lock, and the line's update.
+    def test_a_pledge_reads_once_and_writes_in_one_statement(self):
+        # The campaign with its lines; then, on PostgreSQL, the totals and the
+        # pledge in one statement (UPDATE inside WITH, feeding the INSERT).
+        # SQLite has no such statement: the pledge, then the totals.
+        locked = ["SELECT", "INSERT", "UPDATE"]
+        self.assertEqual(self.statements_of(), ["SELECT", "WITH"] if PG else locked)
+        # Earmarked: under the lock, the lines' earmarks and the line's update.
         rent = self.campaign.lines.get(position=0)
         self.assertEqual(
-            self.statements_of(line=str(rent.pk)),
-            ["SELECT", "INSERT", "UPDATE", "SELECT", "UPDATE"],
+            self.statements_of(line=str(rent.pk)), [*locked, "SELECT", "UPDATE"]
         )
+        self.assertTotalsExact(self.campaign)
+
+    def test_rules_changed_since_the_read_are_decided_under_the_lock(self):
+        # A change the pledge still fits: counted under the lock, once.
+        def raise_limit():
+            Campaign.objects.filter(pk=self.campaign.pk).update(max_pledge=900)
+
+        with self.meanwhile(raise_limit):
+            statements = self.statements_of()
+        if PG:  # the read, the change, the one statement that wrote nothing...
+            self.assertEqual(statements[:3], ["SELECT", "UPDATE", "WITH"])
+            self.assertEqual(statements[3:], ["INSERT", "UPDATE"])  # ...the lock
+        self.assertEqual(Pledge.objects.count(), 1)
+        self.assertTotalsExact(self.campaign)
+
+    def test_a_campaign_closed_just_before_the_write_is_refused(self):
+        def close():
+            campaign_close(
+                campaign=fresh(self.campaign), reason="manual", by=self.volunteer
+            )
+
+        with self.meanwhile(close):
+            response = self.post()
+        self.assertContains(response, "The collection is over", status_code=409)
+        self.assertFalse(Pledge.objects.exists())
+        self.assertTotalsExact(self.campaign)
+
+    def test_a_deadline_moved_into_the_past_just_before_the_write_is_refused(self):
+        def end():
+            past = timezone.now() - timedelta(minutes=1)
+            Campaign.objects.filter(pk=self.campaign.pk).update(deadline=past)
+
+        with self.meanwhile(end):
+            response = self.post()
+        self.assertEqual(response.status_code, 409)
+        self.assertFalse(Pledge.objects.exists())
+        self.assertTotalsExact(self.campaign)
+
+    def test_a_campaign_no_longer_stopping_at_its_goal_takes_the_pledge(self):
+        pledge(self.campaign, "2490")
+
+        def keep_open():
+            pledge(self.campaign, "10")  # the goal is reached...
+            Campaign.objects.filter(pk=self.campaign.pk).update(stop_at_goal=False)
+
+        with self.meanwhile(keep_open):
+            response = self.post()
+        self.assertEqual(response.status_code, 303)  # ...but it goes on
+        self.assertEqual(Pledge.objects.count(), 3)
         self.assertTotalsExact(self.campaign)
 
     def test_a_campaign_without_budget_lines_refuses(self):
