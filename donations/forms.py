@@ -164,9 +164,26 @@ class PledgeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, campaign: Campaign, coverage: Coverage, **kwargs):
+    def __init__(
+        self,
+        *args,
+        campaign: Campaign | None,
+        coverage: Coverage | None = None,
+        **kwargs,
+    ):
+        """Without a campaign, the form is checked against none yet: any
+        suggested amount, no line, no upper limit (donations.pledging.
+        pledge_at_once then writes only what the campaign accepts). Such a form
+        is never shown: a refused pledge is checked again with its campaign."""
         super().__init__(*args, **kwargs)
         self.campaign = campaign
+        if campaign is None:
+            self.lines, self.covered_ids = [], set()
+            self.fields["amount"].choices = [
+                (str(value), "") for value in SUGGESTED_AMOUNTS
+            ] + [(OTHER, "")]
+            self.fields["line"].choices = [(MOST_NEEDED, "")]
+            return
         self.lines: list[BudgetLine] = list(campaign.lines.all())
         self.covered_ids = {
             line.pk
@@ -264,10 +281,12 @@ class PledgeForm(forms.Form):
     def _check_limits(self, value: Decimal) -> None:
         if value < PLEDGE_MIN:
             raise self._amount_error("min_value")
-        if value > self.campaign.max_pledge:
+        if self.campaign is not None and value > self.campaign.max_pledge:
             raise self._amount_error("max_value")
 
     def _amount_error(self, code: str) -> ValidationError:
+        if self.campaign is None:  # never shown: checked again with the campaign
+            return ValidationError(code, code=code)
         currency = self.campaign.currency
         if code == "min_value":
             return ValidationError(

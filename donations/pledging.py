@@ -8,12 +8,13 @@ row, all in one transaction. Email goes out after commit. On SQLite, where
 same one-writer-at-a-time order.
 
 A new pledge, the one write every donor makes, holds the lock for less. On
-PostgreSQL an unearmarked pledge is one statement: it moves the totals only if
-the campaign's rules are still those its form was checked against and the goal
-is not reached, and inserts the pledge only if they moved (`_pledge_counted`).
-Otherwise its row is inserted first, and a single UPDATE … RETURNING moves the
-totals, takes the lock and returns the state its rules are checked against
-(`_pledge_insert`).
+PostgreSQL a pledge to no particular line is one statement, sent before anything
+is read: it moves the totals only if the campaign accepts the pledge, and
+inserts the pledge only if they moved (`pledge_at_once`, `_counted_insert_sql`).
+When that statement writes nothing, and for earmarked pledges and on SQLite,
+the pledge row is inserted first, and a single UPDATE … RETURNING moves the
+totals, takes the lock and returns the state the rules are checked against in
+Python, which says why a pledge is refused (`_pledge_insert`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from djmoney.money import Money
 
 from campaigns.cache import pages_changed
 from campaigns.models import Activity, BudgetLine, Campaign
-from campaigns.money import to_cents
+from campaigns.money import DEFAULT_CURRENCY, to_cents
 from donations.models import Pledge, new_reference
 
 logger = logging.getLogger(__name__)
@@ -224,13 +225,14 @@ def _money_str(value: Money | None) -> str:
 # ---------------------------------------------------------------------------
 
 
-def check_amount(amount: Decimal, *, campaign: Campaign) -> None:
-    """Raise AmountRefused unless the amount is one the campaign accepts."""
+def check_amount(amount: Decimal, *, campaign: Campaign | None = None) -> None:
+    """Raise AmountRefused unless the amount is one the campaign accepts (any
+    campaign, without one: whole cents, at least the minimum)."""
     if not amount.is_finite() or amount.as_tuple().exponent < -2:
         raise AmountRefused("invalid")
     if amount < PLEDGE_MIN:
         raise AmountRefused("min_value")
-    if amount > campaign.max_pledge:
+    if campaign is not None and amount > campaign.max_pledge:
         raise AmountRefused("max_value")
 
 
@@ -518,20 +520,22 @@ def pledge_create(
 
     `campaign` may be read without a lock (campaign_for_pledging, or any read
     with its lines): what can change under a pledge is read again under the
-    lock, and `campaign` itself is left as it was. On PostgreSQL an unearmarked
-    pledge is first tried in one statement that writes only if the campaign's
-    rules are still as read and its goal not reached (_pledge_counted); when it
-    writes nothing, the pledge is decided under the lock as any other.
+    lock, and `campaign` itself is left as it was. On PostgreSQL a pledge to
+    no line is first tried in one statement that writes only if the campaign
+    accepts it (_counted_insert_sql); when it writes nothing, the pledge is
+    decided under the lock as any other.
     """
     now = now or timezone.now()
-    # An unearmarked pledge to a campaign whose rules are as read is counted
-    # in one statement; anything else is decided under the row lock.
+    # An unearmarked pledge is first counted in one statement, which writes
+    # only if the campaign accepts it; anything else is decided under the lock.
     at_once = line is None and _counts_in_one_statement()
     for _attempt in range(3):
         try:
             if at_once:
                 pledge = _pledge_counted(
-                    campaign,
+                    "id",
+                    campaign.pk,
+                    slug=campaign.slug,
                     amount=amount,
                     donor=donor,
                     submission_token=submission_token,
@@ -612,17 +616,19 @@ def _pledge_insert(
 
 
 def _new_pledge(
-    campaign: Campaign,
+    campaign: Campaign | None,
     line: BudgetLine | None,
     amount: Decimal,
     donor: Donor,
     submission_token: str | None,
 ) -> Pledge:
+    """A pending pledge, not saved; without `campaign`, the statement that
+    inserts it gives the campaign and its currency."""
     return Pledge(
         campaign=campaign,
         line=line,
         kind=Pledge.Kind.PLEDGE,
-        amount=Money(amount, campaign.currency),
+        amount=Money(amount, campaign.currency if campaign else DEFAULT_CURRENCY),
         status=Pledge.Status.PENDING,
         # 31**8 codes: a collision is rare, and the unique index turns it into
         # an IntegrityError that pledge_create retries with a new code.
@@ -643,98 +649,145 @@ def _pledge_made(pledge: Pledge, *, slug: str) -> None:
         transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
 
 
-# What the rules of an unearmarked pledge read on the campaign row besides its
-# totals (is_accepting_pledges, check_amount). The goal is the lines' targets,
-# which pledges take from their first read whichever way they are counted.
-RULE_FIELDS = (
-    "published",
-    "closed_at",
-    "closed_reason",
-    "deadline",
-    "stop_at_goal",
-    "max_pledge",
-    "currency",
-)
-
-
 def _counts_in_one_statement() -> bool:
     # An UPDATE inside WITH, feeding an INSERT: PostgreSQL's, not SQLite's.
     return connection.vendor == "postgresql"
 
 
 @functools.cache
-def _counted_insert_sql() -> str:
-    """Move the totals if the campaign's rules are as read and its goal is not
-    reached, and insert the pledge only if they moved: one statement.
+def _counted_insert_sql(key: str) -> str:
+    """Count an unearmarked pledge and insert it, in one statement, if the
+    campaign (found by its `key` column, "id" or "slug") accepts it.
 
-    The UPDATE takes the row lock; a row another pledge has just changed is
-    checked again in its new version once that pledge commits (PostgreSQL's
-    READ COMMITTED), so the goal is crossed by exactly one pledge. In autocommit
-    the statement is its own transaction: the lock is held for no round trip."""
+    The conditions are PRODUCT.md's rules, as Campaign.is_accepting_pledges
+    and check_amount state them (tests/donations/test_pledge_rules.py holds
+    the two to the same answers): published, not closed, before its deadline,
+    the amount within its limit, and a goal (the lines' targets) above zero and,
+    if it stops there, above what is raised. The UPDATE takes the row lock; a
+    row another pledge has just changed is checked again in its new version
+    once that pledge commits (READ COMMITTED), so exactly one pledge crosses
+    the goal. The pledge is inserted only if the totals moved, with the
+    campaign's id and currency. In autocommit the statement is its own
+    transaction: the row stays locked for no round trip."""
     campaign = _PLEDGE_CAMPAIGN.names()
-    rules = " AND ".join(
-        f"{campaign[name]} IS NOT DISTINCT FROM %s" for name in RULE_FIELDS
-    )
+    line = _LINE.names("l.")
     insert, fields, _returning = _insert_pledge._plan
     columns = insert[insert.index("(") + 1 : insert.index(")")]
-    pk = connection.ops.quote_name(Pledge._meta.pk.column)
+    values = [
+        "counted.id"
+        if field.attname == "campaign_id"
+        else "counted.currency"
+        if field.attname == _AMOUNT_CURRENCY
+        else "%s"
+        for field in fields
+    ]
+    quote = connection.ops.quote_name
     return (
         f"WITH counted AS (UPDATE {campaign['table']}"  # noqa: S608 - from the models
         f" SET {campaign['promised']} = ROUND({campaign['promised']} + %s, 2),"
         f" {campaign['supporters']} = {campaign['supporters']} + 1,"
         f" {campaign['version']} = {campaign['version']} + 1,"
         f" {campaign['updated_at']} = %s"
-        f" WHERE {campaign['id']} = %s AND {rules} AND (NOT {campaign['stop_at_goal']}"
-        f" OR {campaign['collected']} + {campaign['promised']} < %s)"
-        f" RETURNING {campaign['id']})"
-        f" INSERT INTO {connection.ops.quote_name(Pledge._meta.db_table)} ({columns})"
-        f" SELECT {', '.join(['%s'] * len(fields))} FROM counted RETURNING {pk}"
+        f" WHERE {campaign[key]} = %s AND {campaign['published']}"
+        f" AND {campaign['closed_at']} IS NULL"
+        f" AND ({campaign['deadline']} IS NULL OR {campaign['deadline']} > %s)"
+        f" AND {campaign['max_pledge']} >= %s"
+        f" AND (SELECT SUM({line['target']}) FROM {line['table']} l"
+        f" WHERE {line['campaign_id']} = {campaign['table']}.{campaign['id']})"
+        f" > CASE WHEN {campaign['stop_at_goal']}"
+        f" THEN {campaign['collected']} + {campaign['promised']} ELSE 0 END"
+        f" RETURNING {campaign['id']} AS id, {campaign['currency']} AS currency)"
+        f" INSERT INTO {quote(Pledge._meta.db_table)} ({columns})"
+        f" SELECT {', '.join(values)} FROM counted"
+        f" RETURNING {quote(Pledge._meta.pk.column)},"
+        f" {quote(Pledge._meta.get_field('campaign').column)},"
+        f" {quote(_AMOUNT_CURRENCY)}"
     )
 
 
+_AMOUNT_CURRENCY = "amount_currency"  # django-money's column beside `amount`
+
+
 def _pledge_counted(
-    campaign: Campaign,
+    key: str,
+    value,
     *,
+    slug: str,
     amount: Decimal,
     donor: Donor,
     submission_token: str | None,
     now: datetime,
 ) -> Pledge | None:
     """An unearmarked pledge, counted and inserted in one statement if the
-    campaign, read without a lock, accepts it and its rules have not changed
-    since; None if nothing was written (pledge_create then decides under the
-    lock, and refuses with the reason). Raises IntegrityError as an insert does.
-    """
-    if not campaign.is_accepting_pledges(now):
-        return None
+    campaign whose `key` ("id" or "slug") is `value` accepts it; None if
+    nothing was written, which the rules under the lock then explain. Raises
+    IntegrityError as an insert does."""
     try:
-        check_amount(amount, campaign=campaign)
+        check_amount(amount)
     except AmountRefused:
         return None
-    pledge = _new_pledge(campaign, None, amount, donor, submission_token)
-    rules = [
-        field.get_db_prep_save(getattr(campaign, field.attname), connection)
-        for field in map(Campaign._meta.get_field, RULE_FIELDS)
+    pledge = _new_pledge(None, None, amount, donor, submission_token)
+    values = _insert_pledge.values(pledge)
+    _sql, fields, _returning = _insert_pledge._plan
+    own = [
+        value
+        for field, value in zip(fields, values, strict=True)
+        if field.attname not in ("campaign_id", _AMOUNT_CURRENCY)
     ]
-    params = [
-        _Share.of(pledge).promised,
-        connection.ops.adapt_datetimefield_value(now),
-        campaign.pk,
-        *rules,
-        campaign.goal.amount,
-        *_insert_pledge.values(pledge),
-    ]
+    when = connection.ops.adapt_datetimefield_value(now)
+    params = [amount, when, value, when, amount, *own]
     # Inside a transaction (a test's, a caller's) a failed insert must not
     # break it: a savepoint. In autocommit the statement is atomic already.
     atomic = transaction.atomic if connection.in_atomic_block else nullcontext
     with atomic(), connection.cursor() as cursor:
-        cursor.execute(_counted_insert_sql(), params)
+        cursor.execute(_counted_insert_sql(key), params)
         row = cursor.fetchone()
     if row is None:
         return None
-    _insert_pledge.saved(pledge, row[0])
-    _pledge_made(pledge, slug=campaign.slug)
+    pk, pledge.campaign_id, currency = row
+    pledge.amount = Money(amount, currency)
+    _insert_pledge.saved(pledge, pk)
+    _pledge_made(pledge, slug=slug)
     return pledge
+
+
+def pledge_at_once(
+    *,
+    slug: str,
+    amount: Decimal,
+    donor: Donor,
+    submission_token: str | None,
+    now: datetime | None = None,
+) -> Pledge | None:
+    """The usual pledge, to the published campaign `slug` and no line, written
+    before anything is read: one statement on PostgreSQL, which counts and
+    inserts it only if the campaign accepts it (_counted_insert_sql).
+
+    Returns the pledge, or the one this one-time token made already; None if
+    nothing was written (the campaign does not exist, or does not accept this
+    pledge, or this database has no such statement): then read the campaign
+    and call pledge_create, which decides under the lock and says why.
+    """
+    if not _counts_in_one_statement():
+        return None
+    now = now or timezone.now()
+    for _attempt in range(3):
+        try:
+            return _pledge_counted(
+                "slug",
+                slug,
+                slug=slug,
+                amount=amount,
+                donor=donor,
+                submission_token=submission_token,
+                now=now,
+            )
+        except IntegrityError:
+            # The token was used already, or (rarely) a reference collided.
+            existing = pledge_for_token(submission_token)
+            if existing is not None:
+                return existing
+    return None
 
 
 def send_pledge_email(pledge_pk: int) -> None:

@@ -56,6 +56,7 @@ from donations.pledging import (
     campaign_for_pledging,
     campaign_reopen,
     gift_record,
+    pledge_at_once,
     pledge_cancel,
     pledge_create,
     pledge_for_token,
@@ -108,20 +109,35 @@ def pledge(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
-    """Check the form against a plain read of the campaign, then pledge_create,
-    which checks again what may have changed meanwhile, under the campaign's
-    row lock, and holds that lock only for its last statements.
+    """The usual pledge (no line chosen) is written first, in one statement
+    that counts it only if the campaign accepts it (pledge_at_once): nothing is
+    read. Otherwise, check the form against a plain read of the campaign, then
+    pledge_create, which checks again what may have changed meanwhile, under
+    the campaign's row lock, and says why it refuses.
 
     A form posted again (double click, back and resubmit, a retry after a
     timeout) finds the pledge its token made and shows it, creating nothing:
     the token's unique index refuses the insert, or the form is refused (that
     pledge crossed the goal, covered the line), and only then is it looked up.
     """
+    now = timezone.now()
+    language = translation.get_language() or ""
+    if not request.POST.get("line"):
+        unchecked = PledgeForm(request.POST, campaign=None)
+        if unchecked.is_valid():
+            made = pledge_at_once(
+                slug=slug,
+                amount=unchecked.cleaned_data["pledge_amount"],
+                donor=unchecked.donor(language=language),
+                submission_token=unchecked.cleaned_data["token"],
+                now=now,
+            )
+            if made is not None:
+                return _see_other(made)
     try:
         campaign = campaign_for_pledging(slug)
     except Campaign.DoesNotExist:
         raise Http404("No campaign here.") from None
-    now = timezone.now()
     form = None
     if campaign.is_accepting_pledges(now):
         form = PledgeForm(request.POST, campaign=campaign, coverage=campaign.coverage())
@@ -132,7 +148,7 @@ def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
                         campaign=campaign,
                         line=form.cleaned_data["line"],
                         amount=form.cleaned_data["pledge_amount"],
-                        donor=form.donor(language=translation.get_language() or ""),
+                        donor=form.donor(language=language),
                         submission_token=form.cleaned_data["token"],
                         now=now,
                     )

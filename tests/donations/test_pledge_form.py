@@ -1,5 +1,6 @@
 import re
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -10,7 +11,7 @@ from django.utils import timezone, translation
 
 from campaigns.models import Campaign
 from donations.models import Pledge
-from donations.pledging import campaign_close, pledge_create
+from donations.pledging import campaign_close, pledge_at_once, pledge_create
 from tests.base import make_campaign
 from tests.donations.base import DonationsTestCase, fresh, pledge
 
@@ -234,16 +235,32 @@ class PledgeFormTests(DonationsTestCase):
             response, "The collection is over. Collected: €2,665", status_code=409
         )
 
+    @contextmanager
     def meanwhile(self, change):
-        """Run `change` after the form was checked, just before pledge_create
-        takes the campaign's lock: what it changed must still be seen."""
-        real = pledge_create
+        """Run `change` after the form was checked, just before the pledge is
+        written (by pledge_at_once, or pledge_create under the campaign's lock):
+        what it changed must still be seen."""
+        pending = [change]
 
-        def change_first(**kwargs):
-            change()
-            return real(**kwargs)
+        def change_first(real):
+            def write(**kwargs):
+                while pending:
+                    pending.pop()()
+                return real(**kwargs)
 
-        return mock.patch("donations.views.pledge_create", side_effect=change_first)
+            return write
+
+        with (
+            mock.patch(
+                "donations.views.pledge_at_once",
+                side_effect=change_first(pledge_at_once),
+            ),
+            mock.patch(
+                "donations.views.pledge_create",
+                side_effect=change_first(pledge_create),
+            ),
+        ):
+            yield
 
     def test_a_goal_crossed_just_before_the_lock_is_refused(self):
         token = self.load_form()
@@ -285,26 +302,25 @@ class PledgeFormTests(DonationsTestCase):
         self.assertEqual(self.post().status_code, 303)
         self.assertTotalsExact(self.campaign)
 
-    def statements_of(self, **fields) -> list[str]:
+    def statements_of(self, expect: int = 303, **fields) -> list[str]:
         """The SQL statements one pledge through the form runs (without the
         savepoints the test's own transaction adds)."""
-        from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as queries:
-            self.assertEqual(self.post(**fields).status_code, 303)
+            self.assertEqual(self.post(**fields).status_code, expect)
         return [
             q["sql"].split()[0].upper()
             for q in queries.captured_queries
             if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
         ]
 
-    def test_a_pledge_reads_once_and_writes_in_one_statement(self):
-        # The campaign with its lines; then, on PostgreSQL, the totals and the
-        # pledge in one statement (UPDATE inside WITH, feeding the INSERT).
-        # SQLite has no such statement: the pledge, then the totals.
+    def test_a_pledge_is_one_statement_and_reads_nothing(self):
+        # On PostgreSQL: the totals and the pledge in one statement (UPDATE
+        # inside WITH, feeding the INSERT), nothing read before. SQLite has no
+        # such statement: the campaign with its lines, the pledge, the totals.
         locked = ["SELECT", "INSERT", "UPDATE"]
-        self.assertEqual(self.statements_of(), ["SELECT", "WITH"] if PG else locked)
+        self.assertEqual(self.statements_of(), ["WITH"] if PG else locked)
         # Earmarked: under the lock, the lines' earmarks and the line's update.
         rent = self.campaign.lines.get(position=0)
         self.assertEqual(
@@ -312,16 +328,23 @@ class PledgeFormTests(DonationsTestCase):
         )
         self.assertTotalsExact(self.campaign)
 
-    def test_rules_changed_since_the_read_are_decided_under_the_lock(self):
-        # A change the pledge still fits: counted under the lock, once.
+    def test_a_pledge_the_statement_refuses_is_read_and_explained(self):
+        pledge(self.campaign, "2500")
+        statements = self.statements_of(expect=409)
+        if PG:  # the statement that wrote nothing, then the reads it needs
+            self.assertEqual(statements[0], "WITH")
+            self.assertNotIn("WITH", statements[1:])
+            self.assertNotIn("INSERT", statements)
+        self.assertEqual(Pledge.objects.count(), 1)
+        self.assertTotalsExact(self.campaign)
+
+    def test_the_rules_when_the_pledge_is_written_decide(self):
         def raise_limit():
             Campaign.objects.filter(pk=self.campaign.pk).update(max_pledge=900)
 
         with self.meanwhile(raise_limit):
-            statements = self.statements_of()
-        if PG:  # the read, the change, the one statement that wrote nothing...
-            self.assertEqual(statements[:3], ["SELECT", "UPDATE", "WITH"])
-            self.assertEqual(statements[3:], ["INSERT", "UPDATE"])  # ...the lock
+            response = self.post()
+        self.assertEqual(response.status_code, 303)
         self.assertEqual(Pledge.objects.count(), 1)
         self.assertTotalsExact(self.campaign)
 
