@@ -211,7 +211,7 @@ class PledgeAdmin(TeamOnly, admin.ModelAdmin):
         # Another team's pledge does not exist for this user (404); their own
         # campaign's pledge without the right for this job is refused (403).
         pledge = get_object_or_404(
-            self.get_queryset(request).select_related("campaign", "line"), pk=pk
+            self.get_queryset(request).with_campaign_and_line(), pk=pk
         )
         if not can(request.user, job, pledge.campaign_id):
             raise PermissionDenied

@@ -59,6 +59,12 @@ class PledgeQuerySet(models.QuerySet):
     def not_cancelled(self) -> PledgeQuerySet:
         return self.exclude(status=Pledge.Status.CANCELLED)
 
+    def with_campaign_and_line(self) -> PledgeQuerySet:
+        """The campaign and the line in the same query, the line with its
+        campaign too: a line's label follows its campaign's language order only
+        when the campaign is loaded with it (campaigns/translation.py)."""
+        return self.select_related("campaign", "line__campaign")
+
     def with_effective_amount(self) -> PledgeQuerySet:
         """Annotate `effective`: received amount, pledged amount or 0 (PRODUCT.md)."""
         return self.annotate(

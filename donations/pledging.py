@@ -795,7 +795,7 @@ def send_pledge_email(pledge_pk: int) -> None:
 
     Runs after commit; a mail server that is down must not undo a pledge.
     """
-    pledge = Pledge.objects.select_related("campaign", "line").get(pk=pledge_pk)
+    pledge = Pledge.objects.with_campaign_and_line().get(pk=pledge_pk)
     from donations.payment import payment_details
 
     with translation.override(pledge.language or settings.LANGUAGE_CODE):

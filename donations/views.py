@@ -185,7 +185,7 @@ def _pledge_for_token(data) -> Pledge | None:
 
 def _pledge_by_key(access_key: str) -> Pledge:
     return get_object_or_404(
-        Pledge.objects.select_related("campaign", "line"), access_key=access_key
+        Pledge.objects.with_campaign_and_line(), access_key=access_key
     )
 
 
@@ -240,7 +240,7 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
 def _pledge_or_404(request: HttpRequest, reference: str) -> Pledge:
     """A pledge of one of the user's campaigns, found by reference code."""
     return get_object_or_404(
-        Pledge.objects.select_related("campaign", "line").filter(
+        Pledge.objects.with_campaign_and_line().filter(
             campaign__in=campaigns_where(request.user, "view_pledges").values("pk")
         ),
         reference=normalize_reference(reference),

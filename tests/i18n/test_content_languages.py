@@ -3,6 +3,8 @@ fallback order, else English, with a note saying which language the story is in.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
@@ -63,6 +65,24 @@ class FallbackChainTests(ZborTestCase):
                 html = self.page(language)
                 self.assertNotIn('class="content-language"', html)
                 self.assertNotIn('class="story" aria-label="Story" lang=', html)
+
+    def test_the_thank_you_page_and_email_name_the_line_in_the_same_order(self):
+        from django.core import mail
+
+        from donations.pledging import Donor, pledge_create
+
+        with translation.override("uk"), self.captureOnCommitCallbacks(execute=True):
+            made = pledge_create(
+                campaign=Campaign.objects.get(pk=self.campaign.pk),
+                line=self.rent,
+                amount=Decimal("25"),
+                donor=Donor(email="ala@example.org", language="uk"),
+                submission_token=None,
+            )
+        with translation.override("uk"):
+            html = self.client.get(made.get_absolute_url()).content.decode()
+        self.assertIn("Czynsz", html)  # no Ukrainian, Belarusian or Russian: pl
+        self.assertIn("Czynsz", mail.outbox[0].body)
 
     def test_without_an_order_the_fallback_is_english(self):
         Campaign.objects.filter(pk=self.campaign.pk).update(fallback_languages="")
