@@ -729,13 +729,14 @@ def _pledge_counted(
     pledge = _new_pledge(None, None, amount, donor, submission_token)
     values = _insert_pledge.values(pledge)
     _sql, fields, _returning = _insert_pledge._plan
-    own = [
-        value
-        for field, value in zip(fields, values, strict=True)
+    # The statement takes the campaign and the currency from the campaign row.
+    pledge_values = [
+        prepared
+        for field, prepared in zip(fields, values, strict=True)
         if field.attname not in ("campaign_id", _AMOUNT_CURRENCY)
     ]
     when = connection.ops.adapt_datetimefield_value(now)
-    params = [amount, when, value, when, amount, *own]
+    params = [amount, when, value, when, amount, *pledge_values]
     # Inside a transaction (a test's, a caller's) a failed insert must not
     # break it: a savepoint. In autocommit the statement is atomic already.
     atomic = transaction.atomic if connection.in_atomic_block else nullcontext
