@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -526,44 +527,57 @@ def pledge_create(
     decided under the lock as any other.
     """
     now = now or timezone.now()
-    # An unearmarked pledge is first counted in one statement, which writes
-    # only if the campaign accepts it; anything else is decided under the lock.
-    at_once = line is None and _counts_in_one_statement()
+
+    def write() -> Pledge:
+        # A pledge to no line is first counted in one statement, which writes
+        # only if the campaign accepts it; anything else is decided under the lock.
+        if line is None and _counts_in_one_statement():
+            made = _pledge_counted(
+                "id",
+                campaign.pk,
+                slug=campaign.slug,
+                amount=amount,
+                donor=donor,
+                submission_token=submission_token,
+                now=now,
+            )
+            if made is not None:
+                return made
+        with transaction.atomic():
+            return _pledge_insert(
+                campaign,
+                line=line,
+                amount=amount,
+                donor=donor,
+                submission_token=submission_token,
+                now=now,
+            )
+
+    try:
+        return _once_per_token(submission_token, write)
+    except PledgeRefused:
+        # Refused now, but this very form may have made the pledge that
+        # brought the campaign to where it refuses (the goal, the line).
+        existing = pledge_for_token(submission_token)
+        if existing is not None:
+            return existing
+        raise
+
+
+def _once_per_token(
+    submission_token: str | None, write: Callable[[], Pledge | None]
+) -> Pledge | None:
+    """`write()` a new pledge, again with a new reference code if the one drawn
+    was taken (the unique index refuses it; rare with 31**8 codes); if this
+    one-time token made a pledge already, that pledge instead."""
     for _attempt in range(3):
         try:
-            if at_once:
-                pledge = _pledge_counted(
-                    "id",
-                    campaign.pk,
-                    slug=campaign.slug,
-                    amount=amount,
-                    donor=donor,
-                    submission_token=submission_token,
-                    now=now,
-                )
-                if pledge is not None:
-                    return pledge
-                at_once = False
-            with transaction.atomic():
-                return _pledge_insert(
-                    campaign,
-                    line=line,
-                    amount=amount,
-                    donor=donor,
-                    submission_token=submission_token,
-                    now=now,
-                )
+            return write()
         except IntegrityError:
-            # The token was used already, or (rarely) a reference collided: the
-            # transaction rolled back whole.
+            # The whole write was rolled back.
             existing = pledge_for_token(submission_token)
             if existing is not None:
                 return existing
-        except PledgeRefused:
-            existing = pledge_for_token(submission_token)
-            if existing is not None:
-                return existing
-            raise
     raise IntegrityError("could not store the pledge with a unique reference")
 
 
@@ -772,23 +786,18 @@ def pledge_at_once(
     if not _counts_in_one_statement():
         return None
     now = now or timezone.now()
-    for _attempt in range(3):
-        try:
-            return _pledge_counted(
-                "slug",
-                slug,
-                slug=slug,
-                amount=amount,
-                donor=donor,
-                submission_token=submission_token,
-                now=now,
-            )
-        except IntegrityError:
-            # The token was used already, or (rarely) a reference collided.
-            existing = pledge_for_token(submission_token)
-            if existing is not None:
-                return existing
-    return None
+    return _once_per_token(
+        submission_token,
+        lambda: _pledge_counted(
+            "slug",
+            slug,
+            slug=slug,
+            amount=amount,
+            donor=donor,
+            submission_token=submission_token,
+            now=now,
+        ),
+    )
 
 
 def send_pledge_email(pledge_pk: int) -> None:

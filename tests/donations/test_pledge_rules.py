@@ -7,6 +7,7 @@ import itertools
 import unittest
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -119,6 +120,22 @@ class OneStatementRulesTests(DonationsTestCase):
         )
         self.assertEqual(again, first)
         self.assertEqual(Pledge.objects.count(), 1)
+        self.assertTotalsExact(self.campaign)
+
+    def test_a_reference_already_taken_is_drawn_again(self):
+        first = pledge(self.campaign, "5")
+        with mock.patch(
+            "donations.pledging.new_reference",
+            side_effect=[first.reference, "ABCDEFGH"],
+        ):
+            made = pledge_at_once(
+                slug=self.campaign.slug,
+                amount=Decimal("5"),
+                donor=Donor(),
+                submission_token=None,
+            )
+        self.assertEqual(made.reference, "ABCDEFGH")
+        self.assertEqual(Pledge.objects.count(), 2)
         self.assertTotalsExact(self.campaign)
 
     def test_an_unknown_campaign_or_an_amount_under_the_minimum_writes_nothing(self):
