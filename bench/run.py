@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from http.cookiejar import CookieJar
@@ -528,64 +529,66 @@ def main() -> None:
         raise SystemExit(1)
 
 
-def page_rounds(base: str, args: argparse.Namespace) -> tuple[list[Result], float]:
-    """/ping and the campaign page in alternating rounds, for the same reason
-    as the pledges (see pledge_rounds); the median of the rounds' ratios."""
-    print(f"== /ping and the campaign page: {args.rounds} alternating rounds")
-    ping, page = [], []
+def alternating_rounds(
+    args: argparse.Namespace,
+    measured: Callable[[], Result],
+    yardstick: Callable[[], Result],
+) -> tuple[list[Result], float]:
+    """`measured` then `yardstick`, in args.rounds alternating rounds: this
+    machine's speed drifts by 10-20 % from one minute to the next, and
+    alternating keeps each pair's ratio fair. The median result of each (with
+    the worst p99) and the median of the rounds' ratios."""
+    pairs = []
     for number in range(1, args.rounds + 1):
-        ping.append(wrk("minimal view /ping", base + "/ping", args))
-        page.append(wrk("campaign page", f"{base}/c/{PAGE_SLUG}/", args))
+        pairs.append((measured(), yardstick()))
+        one, other = pairs[-1]
         print(
-            f"   round {number}: /ping {ping[-1].requests_per_second:.0f}/s, page "
-            f"{page[-1].requests_per_second:.0f}/s, "
-            f"{page[-1].requests_per_second / ping[-1].requests_per_second:.0%}"
+            f"   round {number}: {one.name} {one.requests_per_second:.0f}/s, "
+            f"{other.name} {other.requests_per_second:.0f}/s, "
+            f"{one.requests_per_second / other.requests_per_second:.0%}"
         )
-    ratios = [
-        b.requests_per_second / a.requests_per_second
-        for a, b in zip(ping, page, strict=True)
-    ]
-    return [median_result(ping), median_result(page)], statistics.median(ratios)
+    ratio = statistics.median(
+        one.requests_per_second / other.requests_per_second for one, other in pairs
+    )
+    measured_results, yardstick_results = zip(*pairs, strict=True)
+    return [median_result(yardstick_results), median_result(measured_results)], ratio
+
+
+def page_rounds(base: str, args: argparse.Namespace) -> tuple[list[Result], float]:
+    """The campaign page against /ping, in alternating rounds."""
+    print(f"== the campaign page and /ping: {args.rounds} alternating rounds")
+    return alternating_rounds(
+        args,
+        lambda: wrk("campaign page", f"{base}/c/{PAGE_SLUG}/", args),
+        lambda: wrk("minimal view /ping", base + "/ping", args),
+    )
 
 
 def pledge_rounds(
     base: str, workdir: str, campaign_id: int, args: argparse.Namespace
 ) -> tuple[list[Result], float]:
-    """Pledges through the app and the bare transaction through psycopg, in
-    alternating rounds at the same concurrency: this machine's speed drifts by
-    10-20 % from one minute to the next, and alternating keeps each pair's
-    ratio fair. Reports the median of the rounds (the worst p99)."""
+    """Pledges through the app against the bare transaction through psycopg,
+    in alternating rounds at the same concurrency."""
     print(
         f"== pledges: {args.rounds} rounds of the app then the bare transaction "
         f"through psycopg, {args.connections} connections, {args.duration} s each"
     )
-    app, bare = [], []
-    for number in range(1, args.rounds + 1):
+
+    def app() -> Result:
         # A new script each round: its one-time tokens are never sent twice.
-        script = pledge_script(base, workdir)
         # No warm-up: every request creates a pledge the totals check counts.
-        app.append(wrk("pledge POST", base, args, script=script, warmup=False))
-        bare.append(
-            baseline(
-                f"{args.postgres}/{args.database}",
-                campaign_id,
-                args.connections,
-                args.duration,
-            )
-        )
-        print(
-            f"   round {number}: app {app[-1].requests_per_second:.0f}/s, bare "
-            f"{bare[-1].requests_per_second:.0f}/s, "
-            f"{app[-1].requests_per_second / bare[-1].requests_per_second:.0%}"
-        )
-    ratios = [
-        a.requests_per_second / b.requests_per_second
-        for a, b in zip(app, bare, strict=True)
-    ]
-    return [median_result(app), median_result(bare)], statistics.median(ratios)
+        script = pledge_script(base, workdir)
+        return wrk("pledge POST", base, args, script=script, warmup=False)
+
+    def bare() -> Result:
+        database = f"{args.postgres}/{args.database}"
+        return baseline(database, campaign_id, args.connections, args.duration)
+
+    app_and_bare, ratio = alternating_rounds(args, app, bare)
+    return app_and_bare[::-1], ratio
 
 
-def median_result(results: list[Result]) -> Result:
+def median_result(results: Sequence[Result]) -> Result:
     return Result(
         name=results[0].name,
         requests_per_second=statistics.median(r.requests_per_second for r in results),
