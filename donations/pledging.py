@@ -663,6 +663,9 @@ def _pledge_made(pledge: Pledge, *, slug: str) -> None:
         transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
 
 
+_AMOUNT_CURRENCY = "amount_currency"  # django-money's column beside `amount`
+
+
 def _counts_in_one_statement() -> bool:
     # An UPDATE inside WITH, feeding an INSERT: PostgreSQL's, not SQLite's.
     return connection.vendor == "postgresql"
@@ -717,9 +720,6 @@ def _counted_insert_sql(key: str) -> str:
         f" {quote(Pledge._meta.get_field('campaign').column)},"
         f" {quote(_AMOUNT_CURRENCY)}"
     )
-
-
-_AMOUNT_CURRENCY = "amount_currency"  # django-money's column beside `amount`
 
 
 def _pledge_counted(
