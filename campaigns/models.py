@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,7 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
+from campaigns import rules
 from campaigns.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, to_cents
+from campaigns.rules import Coverage  # noqa: F401 - TEMPORARY re-export while forms move
+from campaigns.templatetags.money import format_money
 
 
 def money_field(**kwargs) -> MoneyField:
@@ -26,58 +27,6 @@ def money_field(**kwargs) -> MoneyField:
     return MoneyField(
         default_currency=DEFAULT_CURRENCY, currency_choices=CURRENCY_CHOICES, **kwargs
     )
-
-
-# ---------------------------------------------------------------------------
-# The covering rule (PRODUCT.md, "Covering the lines"), as one pure function.
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LineCoverage:
-    target: Decimal
-    covered: Decimal
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.target - self.covered
-
-    @property
-    def is_done(self) -> bool:
-        return self.covered >= self.target
-
-
-@dataclass(frozen=True)
-class Coverage:
-    lines: list[LineCoverage]
-    over_goal: Decimal
-
-
-def cover_lines(
-    targets: list[Decimal], earmarked: list[Decimal], unearmarked: Decimal
-) -> Coverage:
-    """Spread effective amounts over budget lines.
-
-    `targets` and `earmarked` are per line, in the organizer's order; `earmarked`
-    is the sum of the effective amounts of the pledges earmarked to that line, and
-    `unearmarked` the sum of the others. An earmarked amount counts toward its line
-    up to the line's target; what overflows joins the unearmarked amount, which
-    fills the lines in order, each full before the next. What is left is over the
-    goal.
-    """
-    direct = [min(e, t) for t, e in zip(targets, earmarked, strict=True)]
-    pool = unearmarked + sum(
-        (e - d for e, d in zip(earmarked, direct, strict=True)), Decimal(0)
-    )
-    lines = []
-    for target, covered in zip(targets, direct, strict=True):
-        top_up = min(target - covered, pool)
-        pool -= top_up
-        lines.append(LineCoverage(target=target, covered=covered + top_up))
-    return Coverage(lines=lines, over_goal=pool)
-
-
-# ---------------------------------------------------------------------------
 
 
 def language_codes() -> list[str]:
@@ -108,23 +57,30 @@ class CampaignQuerySet(models.QuerySet):
     def published(self) -> CampaignQuerySet:
         return self.filter(published=True)
 
-    def open_first(self) -> CampaignQuerySet:
+    def open(self, now: datetime | None = None) -> CampaignQuerySet:
+        """Not closed and not past the deadline (rules.is_closed, as a filter)."""
+        return self.filter(rules.open_condition(now or timezone.now()))
+
+    def closed(self, now: datetime | None = None) -> CampaignQuerySet:
+        """Closed by record or past the deadline, recorded yet or not."""
+        return self.filter(rules.closed_condition(now or timezone.now()))
+
+    def open_first(self, now: datetime | None = None) -> CampaignQuerySet:
         """Open campaigns first (soonest deadline first), then closed ones."""
-        now = timezone.now()
-        still_open = Q(closed_at__isnull=True) & (
-            Q(deadline__isnull=True) | Q(deadline__gt=now)
-        )
         return self.annotate(
             is_open=models.Case(
-                models.When(still_open, then=models.Value(True)),
+                models.When(
+                    rules.open_condition(now or timezone.now()),
+                    then=models.Value(True),
+                ),
                 default=models.Value(False),
                 output_field=models.BooleanField(),
             )
         ).order_by("-is_open", F("deadline").asc(nulls_last=True), "-created_at")
 
     def past_deadline_not_closed(self, now: datetime | None = None) -> CampaignQuerySet:
-        now = now or timezone.now()
-        return self.filter(closed_at__isnull=True, deadline__lte=now)
+        """Closed by their deadline, with no closing recorded yet."""
+        return self.filter(closed_at__isnull=True, deadline__lte=now or timezone.now())
 
 
 class Campaign(models.Model):
@@ -135,7 +91,7 @@ class Campaign(models.Model):
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
-        GOAL_REACHED = "goal_reached", _("Goal reached")
+        FULLY_PROMISED = "fully_promised", _("Fully promised")
         CLOSED = "closed", _("Closed")
 
     title = models.CharField(_("title"), max_length=200)
@@ -170,7 +126,17 @@ class Campaign(models.Model):
         _("stop at goal"),
         default=True,
         help_text=_(
-            "Refuse pledges once the goal is reached, and close when it is collected."
+            "Close the collection once the money that arrived reaches the goal. "
+            "Promises alone never close it."
+        ),
+    )
+    over_goal_rule = models.TextField(
+        _("money over the goal"),
+        blank=True,
+        help_text=_(
+            "What happens to money given beyond the goal, shown to donors before "
+            "they give, for example “Anything over the goal goes to his next "
+            "three months of rent”."
         ),
     )
     published = models.BooleanField(_("published"), default=False)
@@ -273,7 +239,8 @@ class Campaign(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("campaigns:detail", args=[self.slug])
+        # The page composes campaigns and donations, so donations routes it.
+        return reverse("donations:campaign", args=[self.slug])
 
     # Languages --------------------------------------------------------------
 
@@ -290,32 +257,6 @@ class Campaign(models.Model):
         order = self.language_order(language)
         return next((code for code in order if getattr(self, f"{field}_{code}")), "")
 
-    def set_lines(self, lines: Iterable[BudgetLine]) -> None:
-        """Use these budget lines, read just now, for `self.lines.all()`, as
-        prefetch_related("lines") would, replacing any read before."""
-        if isinstance(lines, models.QuerySet) and lines._result_cache is not None:
-            queryset = lines  # another campaign object's lines, the same rows
-        else:
-            lines = list(lines)
-            for line in lines:
-                # As a prefetch does: a line's label then follows this
-                # campaign's language order.
-                BudgetLine.campaign.field.set_cached_value(line, self)
-            # What Django's prefetch_related stores: a queryset already
-            # evaluated. A plain QuerySet: modeltranslation's costs more. Its
-            # filter is built only if a copy of it ever runs a query, as a
-            # related manager's is (a pledge reads only the cached rows).
-            queryset = models.QuerySet(BudgetLine)
-            queryset._defer_next_filter = True
-            queryset = queryset.filter(campaign_id=self.pk)
-            queryset._result_cache = lines
-            queryset._prefetch_done = True
-        # A new dict: another object sharing this one's cache keeps its lines.
-        self._prefetched_objects_cache = {
-            **getattr(self, "_prefetched_objects_cache", {}),
-            "lines": queryset,
-        }
-
     # Money -----------------------------------------------------------------
 
     def money(self, amount) -> Money:
@@ -328,26 +269,22 @@ class Campaign(models.Model):
             sum((line.target.amount for line in self.lines.all()), Decimal(0))
         )
 
-    @property
-    def raised(self) -> Money:
-        return self.money(self.collected.amount + self.promised.amount)
-
-    def coverage(self) -> Coverage:
+    def line_states(self) -> rules.Lines:
+        """Each line's received, promised and remaining amounts (reads the
+        lines: prefetch them)."""
         lines = list(self.lines.all())
-        earmarked = [to_cents(line.earmarked.amount) for line in lines]
-        unearmarked = self.raised.amount - sum(earmarked, Decimal(0))
-        return cover_lines(
-            [line.target.amount for line in lines], earmarked, unearmarked
+        return rules.line_states(
+            [line.target.amount for line in lines],
+            earmarked_collected=[
+                to_cents(line.earmarked_collected.amount) for line in lines
+            ],
+            earmarked_effective=[to_cents(line.earmarked.amount) for line in lines],
+            collected=to_cents(self.collected.amount),
+            promised=to_cents(self.promised.amount),
         )
 
-    def percent_raised(self) -> int:
-        """Whole percent of the goal raised, floored: 99.9 % never shows as 100 %."""
-        goal = self.goal.amount
-        if goal <= 0:
-            return 0
-        return math.floor(self.raised.amount * 100 / goal)
-
     def percent_collected(self) -> int:
+        """Whole percent of the goal collected, floored: 99.9 % never shows as 100 %."""
         goal = self.goal.amount
         if goal <= 0:
             return 0
@@ -356,11 +293,13 @@ class Campaign(models.Model):
     # State -----------------------------------------------------------------
 
     def deadline_passed(self, now: datetime | None = None) -> bool:
-        return self.deadline is not None and (now or timezone.now()) >= self.deadline
+        return rules.deadline_passed(self.deadline, now or timezone.now())
 
     def is_closed(self, now: datetime | None = None) -> bool:
         """Closed by record, or past the deadline whether or not a job recorded it."""
-        return self.closed_at is not None or self.deadline_passed(now)
+        return rules.is_closed(
+            closed_at=self.closed_at, deadline=self.deadline, now=now or timezone.now()
+        )
 
     def effective_closed_reason(self, now: datetime | None = None) -> str:
         if self.closed_at is not None:
@@ -369,24 +308,67 @@ class Campaign(models.Model):
             return self.ClosedReason.DEADLINE
         return ""
 
-    def goal_reached(self) -> bool:
-        goal = self.goal.amount
-        return goal > 0 and self.raised.amount >= goal
+    def acceptance_refusal(self, now: datetime | None = None) -> str | None:
+        """Why this campaign takes no pledges now (a rules.REFUSALS code), or
+        None. Reads the lines (prefetch them)."""
+        return rules.acceptance_refusal(
+            published=self.published,
+            closed_at=self.closed_at,
+            deadline=self.deadline,
+            has_lines=bool(self.lines.all()),
+            now=now or timezone.now(),
+        )
 
     def is_accepting_pledges(self, now: datetime | None = None) -> bool:
-        """PRODUCT.md, "Accepting pledges". Reads the lines (prefetch them)."""
-        if not self.published or self.is_closed(now):
-            return False
-        if self.goal.amount <= 0:
-            return False
-        return not (self.stop_at_goal and self.goal_reached())
+        return self.acceptance_refusal(now) is None
+
+    def is_fully_promised(self) -> bool:
+        return rules.is_fully_promised(
+            goal=self.goal.amount,
+            collected=to_cents(self.collected.amount),
+            promised=to_cents(self.promised.amount),
+        )
 
     def state(self, now: datetime | None = None) -> str:
         if self.is_closed(now):
             return self.State.CLOSED
-        if self.stop_at_goal and self.goal_reached():
-            return self.State.GOAL_REACHED
+        if self.is_fully_promised():
+            return self.State.FULLY_PROMISED
         return self.State.OPEN
+
+    def clean(self) -> None:
+        """The edit rules the admin and import_campaign share: a published
+        campaign needs a way to pay; the currency is fixed once pledges exist.
+        (A published campaign also needs a budget line: checked where lines are
+        edited, the admin's line formset and import_campaign, since they are
+        saved after the campaign.)"""
+        super().clean()
+        errors: dict[str, ValidationError] = {}
+        refusal = self.published and rules.payment_refusal(
+            iban=self.iban,
+            account_holder=self.account_holder,
+            payment_other=self.payment_other,
+        )
+        if refusal:
+            field = (
+                "account_holder" if refusal == "iban_without_holder" else "published"
+            )
+            errors[field] = ValidationError(rules.message(refusal), code=refusal)
+        if self.pk is not None and self._currency_changed() and self.has_pledges():
+            errors["currency"] = ValidationError(
+                rules.message("currency_locked"), code="currency_locked"
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _currency_changed(self) -> bool:
+        stored = Campaign.objects.filter(pk=self.pk).values_list("currency", flat=True)
+        return bool(stored) and stored[0] != self.currency
+
+    def has_pledges(self) -> bool:
+        """Whether any pledge, in any status, refers to this campaign (through
+        the reverse relation the donations app declares; no import of it)."""
+        return self.pledges.exists()
 
     def time_left(self, now: datetime | None = None):
         if self.deadline is None:
@@ -402,9 +384,11 @@ class BudgetLine(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     target = money_field(verbose_name=_("target"))
     position = models.PositiveIntegerField(_("position"), default=0)
-    # Sum of the effective amounts of the pledges earmarked to this line, kept by
-    # donations under the campaign's row lock.
+    # What the pledges earmarked to this line add up to, kept by donations in
+    # the same transaction as every pledge change: their effective amounts
+    # (received, or pledged while pending), and their received amounts alone.
     earmarked = money_field(default=Decimal("0"))
+    earmarked_collected = money_field(default=Decimal("0"))
 
     class Meta:
         verbose_name = _("budget line")
@@ -415,10 +399,12 @@ class BudgetLine(models.Model):
                 condition=Q(target__gt=0), name="line_target_positive"
             ),
             models.CheckConstraint(
-                condition=Q(earmarked__gte=0), name="line_earmarked_not_negative"
+                condition=Q(earmarked__gte=0) & Q(earmarked_collected__gte=0),
+                name="line_earmarked_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(earmarked_currency=F("target_currency")),
+                condition=Q(earmarked_currency=F("target_currency"))
+                & Q(earmarked_collected_currency=F("target_currency")),
                 name="line_one_currency",
             ),
             models.UniqueConstraint(
@@ -433,7 +419,35 @@ class BudgetLine(models.Model):
         currency = self.campaign.currency
         self.target = Money(self.target.amount, currency)
         self.earmarked = Money(self.earmarked.amount, currency)
+        self.earmarked_collected = Money(self.earmarked_collected.amount, currency)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Donors gave to this line: its target cannot go below what is
+        earmarked to it (the earmarks as stored, kept by the pledges)."""
+        super().clean()
+        if self.pk is None or self.target is None:
+            return
+        stored = (
+            BudgetLine.objects.filter(pk=self.pk)
+            .values_list("target", "earmarked")
+            .first()
+        )
+        if stored is None:
+            return
+        target, earmarked = stored
+        if self.target.amount < target and self.target.amount < earmarked:
+            raise ValidationError(
+                {
+                    "target": ValidationError(
+                        rules.message(
+                            "target_below_earmarked",
+                            earmarked=format_money(earmarked, self.campaign.currency),
+                        ),
+                        code="target_below_earmarked",
+                    )
+                }
+            )
 
 
 def photo_upload_to(instance: Photo, filename: str) -> str:
@@ -509,6 +523,29 @@ class TeamMember(models.Model):
         return f"{self.user} ({self.get_role_display()})"
 
 
+class ActivityManager(models.Manager):
+    def record(
+        self,
+        campaign: Campaign,
+        action: str,
+        *,
+        by=None,
+        reference: str = "",
+        details: dict | None = None,
+        now: datetime | None = None,
+    ) -> Activity:
+        """Write one row of the record: the one way every money event and
+        every team edit is recorded."""
+        return self.create(
+            campaign=campaign,
+            actor=by if by is not None and by.is_authenticated else None,
+            action=action,
+            reference=reference,
+            details=details or {},
+            created_at=now or timezone.now(),
+        )
+
+
 class Activity(models.Model):
     """The record of who changed what and when. Never edited, never deleted.
 
@@ -518,10 +555,13 @@ class Activity(models.Model):
 
     class Action(models.TextChoices):
         PLEDGE_RECEIVED = "pledge_received", _("Pledge received")
+        RECEIPT_CORRECTED = "receipt_corrected", _("Receipt corrected")
+        RECEIPT_UNDONE = "receipt_undone", _("Receipt undone")
         PLEDGE_CANCELLED = "pledge_cancelled", _("Pledge cancelled")
         PLEDGES_EXPIRED = "pledges_expired", _("Pledges expired")
         GIFT_RECORDED = "gift_recorded", _("Gift recorded")
         MESSAGE_HIDDEN = "message_hidden", _("Message hidden or shown")
+        NOTE_EDITED = "note_edited", _("Team note edited")
         CLOSED = "closed", _("Collection closed")
         REOPENED = "reopened", _("Collection reopened")
         PUBLISHED = "published", _("Published or unpublished")
@@ -544,6 +584,8 @@ class Activity(models.Model):
     reference = models.CharField(max_length=8, blank=True)
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ActivityManager()
 
     class Meta:
         verbose_name = _("activity")

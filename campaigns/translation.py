@@ -22,7 +22,7 @@ from campaigns.models import BudgetLine, Campaign
 
 @register(Campaign)
 class CampaignTranslationOptions(TranslationOptions):
-    fields = ("title", "summary", "story", "payment_other")
+    fields = ("title", "summary", "story", "payment_other", "over_goal_rule")
     # English is the one language every campaign is written in.
     required_languages = ("en",)
 

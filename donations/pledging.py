@@ -1,78 +1,88 @@
-"""Every write that changes a pledge or a campaign's totals (PRODUCT.md, "The rules").
+"""Every write that changes a pledge or a campaign's totals.
 
-Each function locks the campaign row (`select_for_update(no_key=True)` inside
-`transaction.atomic`), re-reads what it needs under that lock, changes the pledge,
-moves the stored totals by exactly the pledge's change, and records an Activity
-row, all in one transaction. Email goes out after commit. On SQLite, where
-`select_for_update` does nothing, immediate transactions (settings.py) give the
-same one-writer-at-a-time order.
+The rules themselves live in campaigns/rules.py; this module applies them to
+the database. Each write that moves money locks the campaign row
+(`select_for_update(no_key=True)` inside `transaction.atomic`), reads under
+that lock what it needs, changes the pledge, moves the stored totals by exactly
+the pledge's change, writes the record (`Activity.objects.record`), and closes
+or reopens the campaign when received money crosses its goal, all in one
+transaction. So the totals always equal `Pledge.objects.totals_for(campaign)`,
+and however many volunteers confirm money at once, exactly one receipt closes
+a campaign at its goal. On SQLite, where `select_for_update` does nothing,
+immediate transactions (config/settings.py) give the same one-writer order.
 
-A new pledge, the one write every donor makes, holds the lock for less. On
-PostgreSQL a pledge to no particular line is one statement, sent before anything
-is read: it moves the totals only if the campaign accepts the pledge, and
-inserts the pledge only if they moved (`pledge_at_once`, `_counted_insert_sql`).
-When that statement writes nothing, and for earmarked pledges and on SQLite,
-the pledge row is inserted first, and a single UPDATE … RETURNING moves the
-totals, takes the lock and returns the state the rules are checked against in
-Python, which says why a pledge is refused (`_pledge_insert`).
+FOR NO KEY UPDATE rather than FOR UPDATE: writers still queue for the row, but
+inserting a pledge that refers to the campaign (a KEY SHARE lock) does not.
+
+A new pledge, the one write every donor makes, is also the one that must be
+fast: on PostgreSQL it is one statement (`_pledge_in_one_statement`) that
+counts the pledge and inserts it only if the campaign accepts it. Elsewhere,
+and whenever that statement writes nothing, the pledge is decided under the
+lock by the ORM (`_pledge_locked`), which also says why a pledge is refused.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet, signals
+from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from djmoney.money import Money
 
+from campaigns import rules
 from campaigns.cache import pages_changed
 from campaigns.models import Activity, BudgetLine, Campaign
-from campaigns.money import DEFAULT_CURRENCY, to_cents
+from campaigns.money import to_cents
+from campaigns.templatetags.money import format_money
 from donations.models import Pledge, new_reference
 
 logger = logging.getLogger(__name__)
 
 PLEDGE_MIN = Decimal(settings.ZBOR_PLEDGE_MIN)
+EXPIRED = "expired"
+EXPIRY_BATCH = 1000
 
 
-class PledgeRefused(Exception):
-    """A pledge the rules do not allow; `code` names the rule."""
-
-    def __init__(self, code: str, message: str = "") -> None:
-        super().__init__(message or code)
-        self.code = code
+class PledgeRefused(rules.Refused):
+    """A write the rules do not allow; `code` is a key of rules.REFUSALS."""
 
 
 class CampaignNotAccepting(PledgeRefused):
-    """The campaign stopped accepting: `state` is Campaign.State, `reason` why."""
-
-    def __init__(self, *, state: str, reason: str) -> None:
-        super().__init__("not_accepting", f"campaign {state} ({reason or 'no reason'})")
-        self.state = state
-        self.reason = reason
+    """The campaign takes no pledges now (closed, past its deadline…)."""
 
 
 class LineRefused(PledgeRefused):
-    """The chosen budget line is covered or not one of the campaign's."""
+    """The chosen budget line is done or not one of the campaign's."""
 
 
 class AmountRefused(PledgeRefused):
     """The amount is outside what the campaign accepts."""
 
 
-class PledgeStateError(Exception):
-    """The pledge is not in a status this change applies to."""
+class NeedsConfirmation(PledgeRefused):
+    """An amount far from the expected one: call again with confirmed=True."""
+
+    def __init__(
+        self, *, expected: Money, received: Money, code: str = "needs_confirmation"
+    ) -> None:
+        currency = str(expected.currency)
+        super().__init__(
+            code,
+            expected=format_money(expected.amount, currency),
+            received=format_money(received.amount, currency),
+        )
+        self.expected = expected
+        self.received = received
 
 
 @dataclass(frozen=True)
@@ -93,19 +103,18 @@ class Donor:
 
 
 @dataclass(frozen=True)
-class _Share:
+class Share:
     """What one pledge adds to its campaign's totals in its current status."""
 
-    collected: Decimal
-    promised: Decimal
-    supporters: int
-    line_id: int | None
-    effective: Decimal
+    collected: Decimal = Decimal(0)
+    promised: Decimal = Decimal(0)
+    supporters: int = 0
+    line_id: int | None = None
 
     @classmethod
-    def of(cls, pledge: Pledge | None) -> _Share:
-        if pledge is None or pledge.status == Pledge.Status.CANCELLED:
-            return cls(Decimal(0), Decimal(0), 0, None, Decimal(0))
+    def of(cls, pledge: Pledge) -> Share:
+        if pledge.status == Pledge.Status.CANCELLED:
+            return cls()
         effective = to_cents(pledge.effective_amount.amount)
         received = pledge.status == Pledge.Status.RECEIVED
         return cls(
@@ -113,112 +122,163 @@ class _Share:
             promised=Decimal(0) if received else effective,
             supporters=1,
             line_id=pledge.line_id,
-            effective=effective,
         )
 
+    @property
+    def effective(self) -> Decimal:
+        return self.collected + self.promised
 
-def _lock(campaign: Campaign) -> Campaign:
-    """The campaign row, locked until the transaction ends, with its lines.
 
-    FOR NO KEY UPDATE: writers queue for it as for FOR UPDATE, while inserting a
-    row that refers to the campaign (its KEY SHARE lock) does not wait."""
+NOTHING = Share()
+
+
+def _lock(campaign: Campaign | int) -> Campaign:
+    """The campaign row, locked until the transaction ends, with its lines."""
+    pk = campaign if isinstance(campaign, int) else campaign.pk
     return (
         Campaign.objects.select_for_update(no_key=True)
         .prefetch_related("lines")
-        .get(pk=campaign.pk)
+        .get(pk=pk)
     )
 
 
-def _move_totals(campaign: Campaign, before: _Share, after: _Share) -> None:
+def _move_totals(campaign: Campaign, before: Share, after: Share, now) -> None:
     """Apply one pledge's change to the locked campaign and its lines.
 
-    The values are computed from the rows read under the lock, so they are exact;
-    the in-memory objects are updated too, for the checks that follow.
-    """
+    The new values are computed from the rows read under the lock, so they are
+    exact (and SQLite, which adds decimals as floats, never adds them); the
+    objects in memory are updated too, for the rules checked next."""
     currency = campaign.currency
-    campaign.collected = Money(
-        campaign.collected.amount + after.collected - before.collected, currency
+    campaign.collected = campaign.money(
+        campaign.collected.amount + after.collected - before.collected
     )
-    campaign.promised = Money(
-        campaign.promised.amount + after.promised - before.promised, currency
+    campaign.promised = campaign.money(
+        campaign.promised.amount + after.promised - before.promised
     )
     campaign.supporters += after.supporters - before.supporters
     campaign.version += 1
-    pages_changed(campaign.slug)
-    # A plain QuerySet: django-money's and modeltranslation's wrappers cost more
-    # than the UPDATE itself (the currency columns never change).
-    QuerySet(Campaign).filter(pk=campaign.pk).update(
-        collected=campaign.collected.amount,
-        promised=campaign.promised.amount,
+    Campaign.objects.filter(pk=campaign.pk).update(
+        collected=campaign.collected,
+        promised=campaign.promised,
         supporters=campaign.supporters,
         version=campaign.version,
-        updated_at=timezone.now(),
+        updated_at=now,
     )
     lines = {line.pk: line for line in campaign.lines.all()}
-    deltas: dict[int, Decimal] = {}
-    if before.line_id is not None:
-        deltas[before.line_id] = deltas.get(before.line_id, 0) - before.effective
-    if after.line_id is not None:
-        deltas[after.line_id] = deltas.get(after.line_id, 0) + after.effective
-    for line_id, delta in deltas.items():
-        if delta:
-            line = lines[line_id]
-            line.earmarked = Money(line.earmarked.amount + delta, currency)
-            QuerySet(BudgetLine).filter(pk=line_id).update(
-                earmarked=line.earmarked.amount
-            )
-
-
-def _close_if_goal_collected(
-    campaign: Campaign, *, by: AbstractBaseUser | None, now: datetime
-) -> None:
-    """PRODUCT.md: a campaign that stops at its goal closes once it is collected."""
-    goal = campaign.goal.amount
-    if (
-        campaign.stop_at_goal
-        and goal > 0
-        and campaign.collected.amount >= goal
-        and not campaign.is_closed(now)
-    ):
-        _record_closing(campaign, reason=Campaign.ClosedReason.GOAL, by=by, now=now)
+    for share, sign in ((before, -1), (after, 1)):
+        if share.line_id is None:
+            continue
+        line = lines[share.line_id]
+        line.earmarked = Money(
+            to_cents(line.earmarked.amount + sign * share.effective), currency
+        )
+        line.earmarked_collected = Money(
+            to_cents(line.earmarked_collected.amount + sign * share.collected),
+            currency,
+        )
+    for line_id in {before.line_id, after.line_id} - {None}:
+        line = lines[line_id]
+        BudgetLine.objects.filter(pk=line_id).update(
+            earmarked=line.earmarked, earmarked_collected=line.earmarked_collected
+        )
+    pages_changed(campaign.slug)
 
 
 def _record_closing(
-    campaign: Campaign,
-    *,
-    reason: str,
-    by: AbstractBaseUser | None,
-    now: datetime,
-    note: str = "",
+    campaign: Campaign, *, reason: str, by, now: datetime, note: str = ""
 ) -> None:
-    campaign.closed_at = now
-    campaign.closed_reason = reason
-    campaign.closed_by = by
+    campaign.closed_at, campaign.closed_reason = now, reason
+    campaign.closed_by = by if by is not None and by.is_authenticated else None
     campaign.version += 1
-    pages_changed(campaign.slug)
     Campaign.objects.filter(pk=campaign.pk).update(
         closed_at=now,
         closed_reason=reason,
-        closed_by=by,
+        closed_by=campaign.closed_by,
         version=campaign.version,
         updated_at=timezone.now(),
     )
-    Activity.objects.create(
-        campaign=campaign,
-        actor=by,
-        action=Activity.Action.CLOSED,
+    pages_changed(campaign.slug)
+    Activity.objects.record(
+        campaign,
+        Activity.Action.CLOSED,
+        by=by,
         details={
             "reason": reason,
-            "collected": str(to_cents(campaign.collected.amount)),
-            "promised": str(to_cents(campaign.promised.amount)),
+            "collected": _amount(campaign.collected),
+            "promised": _amount(campaign.promised),
             **({"note": note} if note else {}),
         },
-        created_at=now,
+        now=now,
     )
 
 
-def _money_str(value: Money | None) -> str:
+def _record_reopening(campaign: Campaign, *, by, now: datetime, details: dict) -> None:
+    """Reopen the locked campaign with its deadline and stop-at-goal as they
+    are on `campaign` now."""
+    campaign.closed_at, campaign.closed_reason, campaign.closed_by = None, "", None
+    campaign.version += 1
+    Campaign.objects.filter(pk=campaign.pk).update(
+        closed_at=None,
+        closed_reason="",
+        closed_by=None,
+        deadline=campaign.deadline,
+        stop_at_goal=campaign.stop_at_goal,
+        version=campaign.version,
+        updated_at=timezone.now(),
+    )
+    pages_changed(campaign.slug)
+    Activity.objects.record(
+        campaign, Activity.Action.REOPENED, by=by, details=details, now=now
+    )
+
+
+def _after_money_moved(campaign: Campaign, *, by, now: datetime) -> None:
+    """Close a stop-at-goal campaign whose collected money reached its goal, or
+    reopen one that closed by itself at its goal and fell below it again."""
+    collected, goal = to_cents(campaign.collected.amount), campaign.goal.amount
+    if campaign.closed_at is None:
+        if not campaign.is_closed(now) and rules.closes_at_goal(
+            stop_at_goal=campaign.stop_at_goal, goal=goal, collected=collected
+        ):
+            _record_closing(campaign, reason=Campaign.ClosedReason.GOAL, by=by, now=now)
+    elif rules.reopens_by_itself(
+        closed_reason=campaign.closed_reason,
+        goal=goal,
+        collected=collected,
+        deadline=campaign.deadline,
+        now=now,
+    ):
+        _record_reopening(
+            campaign,
+            by=by,
+            now=now,
+            details={
+                "reason": "collected fell below the goal after a correction",
+                "previous_reason": Campaign.ClosedReason.GOAL,
+                "automatic": True,
+                "collected": str(collected),
+                "goal": str(goal),
+            },
+        )
+
+
+def _amount(value: Money | None) -> str:
     return "" if value is None else str(to_cents(value.amount))
+
+
+def _check_confirmation(*, expected: Money, received: Money, confirmed: bool) -> None:
+    if not confirmed and rules.needs_confirmation(
+        expected=to_cents(expected.amount), received=received.amount
+    ):
+        raise NeedsConfirmation(expected=expected, received=received)
+
+
+def _positive(amount: Decimal) -> Decimal:
+    amount = Decimal(amount)
+    refusal = rules.amount_refusal(amount, minimum=Decimal("0.01"))
+    if refusal:
+        raise AmountRefused(refusal, min=format_money(Decimal("0.01"), "EUR"))
+    return to_cents(amount)
 
 
 # ---------------------------------------------------------------------------
@@ -226,15 +286,34 @@ def _money_str(value: Money | None) -> str:
 # ---------------------------------------------------------------------------
 
 
-def check_amount(amount: Decimal, *, campaign: Campaign | None = None) -> None:
-    """Raise AmountRefused unless the amount is one the campaign accepts (any
-    campaign, without one: whole cents, at least the minimum)."""
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:
-        raise AmountRefused("invalid")
-    if amount < PLEDGE_MIN:
-        raise AmountRefused("min_value")
-    if campaign is not None and amount > campaign.max_pledge:
-        raise AmountRefused("max_value")
+def check_pledge(
+    campaign: Campaign,
+    *,
+    line: BudgetLine | None,
+    amount: Decimal,
+    now: datetime,
+) -> None:
+    """Raise the PledgeRefused the rules give for this pledge to `campaign`
+    (read with its lines), if any. No query."""
+    refusal = campaign.acceptance_refusal(now)
+    if refusal:
+        raise CampaignNotAccepting(refusal)
+    refusal = rules.amount_refusal(
+        amount, minimum=PLEDGE_MIN, maximum=campaign.max_pledge
+    )
+    if refusal:
+        raise AmountRefused(
+            refusal,
+            min=format_money(PLEDGE_MIN, campaign.currency),
+            max=format_money(campaign.max_pledge, campaign.currency),
+        )
+    if line is not None:
+        lines = list(campaign.lines.all())
+        position = next((i for i, own in enumerate(lines) if own.pk == line.pk), None)
+        if position is None:
+            raise LineRefused("invalid_choice")
+        if campaign.line_states().lines[position].is_done:
+            raise LineRefused("covered", line=lines[position].label)
 
 
 def pledge_for_token(submission_token: str | None) -> Pledge | None:
@@ -242,258 +321,6 @@ def pledge_for_token(submission_token: str | None) -> Pledge | None:
     if not submission_token:
         return None
     return Pledge.objects.filter(submission_token=submission_token).first()
-
-
-# ---------------------------------------------------------------------------
-# The pledge's reads, in SQL
-# ---------------------------------------------------------------------------
-#
-# Every donor of a campaign passes here, and the ORM's own work (building the
-# query, then the instances, through django-money and modeltranslation) was
-# most of a pledge's cost: about 0.5 ms of CPU per statement against 0.1 ms for
-# the database itself (bench/run.py). So a pledge's statements (the read of the
-# campaign and its lines, the insert, the update of the totals) are written out
-# once, from the models' own column names; rows become model instances the way
-# the ORM makes them (each value through the database's converters and the
-# field's from_db_value, then Model.from_db()), and the insert prepares values
-# as save() does. The team's less frequent writes stay with the ORM.
-
-# What a pledge reads of its campaign, first without a lock and then under it:
-# the rules (PRODUCT.md), the totals it moves, the form's limits and choices.
-PLEDGE_FIELDS = frozenset(
-    {
-        "id",
-        "slug",
-        "currency",
-        "published",
-        "closed_at",
-        "closed_reason",
-        "deadline",
-        "stop_at_goal",
-        "max_pledge",
-        "collected",
-        "collected_currency",
-        "promised",
-        "promised_currency",
-        "supporters",
-        "version",
-        "fallback_languages",
-    }
-)
-
-
-class _Shape:
-    """Some of a model's fields as a SELECT returns them: their columns, and
-    how a row's values become an instance, the way the ORM does it (the
-    database's converters, each field's from_db_value, Model.from_db()).
-    Worked out on first use, when the database connection's settings are known.
-    """
-
-    def __init__(self, model, fields: frozenset[str] | None = None) -> None:
-        self.model, self.wanted = model, fields
-
-    @functools.cached_property
-    def fields(self) -> list:
-        every = self.model._meta.concrete_fields
-        return [f for f in every if self.wanted is None or f.attname in self.wanted]
-
-    @functools.cached_property
-    def _converters(self) -> list:
-        converters = []
-        for field in self.fields:
-            column = field.get_col(self.model._meta.db_table)
-            functions = connection.ops.get_db_converters(column)
-            functions += field.get_db_converters(connection)
-            converters.append([(function, column) for function in functions])
-        return converters
-
-    def names(self, prefix: str = "") -> dict[str, str]:
-        """Format arguments: {table}, {columns} and each field's column."""
-        quote = connection.ops.quote_name
-        every = self.model._meta.concrete_fields
-        return {
-            "table": quote(self.model._meta.db_table),
-            "columns": ", ".join(prefix + quote(f.column) for f in self.fields),
-            **{f.attname: prefix + quote(f.column) for f in every},
-        }
-
-    @functools.cached_property
-    def _attnames(self) -> list[str]:
-        return [field.attname for field in self.fields]
-
-    def instance(self, values):
-        values = list(values)
-        for position, functions in enumerate(self._converters):
-            for function, column in functions:
-                values[position] = function(values[position], column, connection)
-        return self.model.from_db(connection.alias, self._attnames, values)
-
-
-class _Rows:
-    """A statement returning rows of `shape`, as instances. `template` is
-    formatted with the shape's names (see _Shape.names) and {lock}."""
-
-    def __init__(self, shape: _Shape, template: str) -> None:
-        self.shape, self.template = shape, template
-
-    @functools.cached_property
-    def sql(self) -> str:
-        return self.template.format(lock=_row_lock(), **self.shape.names())
-
-    def __call__(self, *params) -> list:
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        return [self.shape.instance(row) for row in rows]
-
-
-def _row_lock() -> str:
-    features = connection.features
-    if features.has_select_for_no_key_update:
-        return " FOR NO KEY UPDATE"
-    if features.has_select_for_update:
-        return " FOR UPDATE"
-    return ""  # SQLite: immediate transactions order the writers (settings.py)
-
-
-_PLEDGE_CAMPAIGN = _Shape(Campaign, PLEDGE_FIELDS)
-_LINE = _Shape(BudgetLine)
-
-_lines_of_campaign = _Rows(
-    _LINE,
-    "SELECT {columns} FROM {table} WHERE {campaign_id} = %s ORDER BY {position}, {id}",
-)
-# Moving the totals takes the row lock (an UPDATE locks as FOR NO KEY UPDATE
-# does) and returns the row as it now is, in one statement. ROUND keeps SQLite,
-# which stores decimals as binary floats, exact to the cent.
-_campaign_counted = _Rows(
-    _PLEDGE_CAMPAIGN,
-    "UPDATE {table} SET {collected} = ROUND({collected} + %s, 2),"
-    " {promised} = ROUND({promised} + %s, 2), {supporters} = {supporters} + %s,"
-    " {version} = {version} + 1, {updated_at} = %s"
-    " WHERE {id} = %s RETURNING {columns}",
-)
-_line_earmarked = _Rows(
-    _Shape(BudgetLine, frozenset({"id"})),
-    "UPDATE {table} SET {earmarked} = ROUND({earmarked} + %s, 2)"
-    " WHERE {id} = %s RETURNING {columns}",
-)
-
-
-class _Insert:
-    """INSERT a new instance of `model` and set its primary key, as save() does:
-    each field's pre_save() and get_db_prep_save(), pre_save and post_save
-    signals, without building the query anew each time."""
-
-    def __init__(self, model) -> None:
-        self.model = model
-
-    @functools.cached_property
-    def _plan(self):
-        quote = connection.ops.quote_name
-        meta = self.model._meta
-        fields = [field for field in meta.concrete_fields if field is not meta.pk]
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - from the model
-            quote(meta.db_table),
-            ", ".join(quote(field.column) for field in fields),
-            ", ".join(["%s"] * len(fields)),
-        )
-        returning = connection.features.can_return_columns_from_insert
-        if returning:
-            sql += f" RETURNING {quote(meta.pk.column)}"
-        return sql, fields, returning
-
-    def __call__(self, instance) -> None:
-        sql, _fields, returning = self._plan
-        meta = self.model._meta
-        params = self.values(instance)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if returning:
-                (pk,) = cursor.fetchone()
-            else:
-                pk = connection.ops.last_insert_id(
-                    cursor, meta.db_table, meta.pk.column
-                )
-        self.saved(instance, pk)
-
-    def values(self, instance) -> list:
-        """The pre_save signal, then the row's values, in the plan's column order."""
-        signals.pre_save.send(
-            sender=self.model, instance=instance, raw=False, using=connection.alias,
-            update_fields=None,
-        )  # fmt: skip
-        return [
-            field.get_db_prep_save(field.pre_save(instance, True), connection)
-            for field in self._plan[1]
-        ]
-
-    def saved(self, instance, pk) -> None:
-        """The instance is now the row `pk`: its state, then the post_save signal."""
-        instance.pk = pk
-        instance._state.adding = False
-        instance._state.db = connection.alias
-        signals.post_save.send(
-            sender=self.model, instance=instance, created=True, update_fields=None,
-            raw=False, using=connection.alias,
-        )  # fmt: skip
-
-
-_insert_pledge = _Insert(Pledge)
-
-
-@functools.cache
-def _campaign_with_lines_sql() -> str:
-    campaign = _PLEDGE_CAMPAIGN.names("c.")
-    line = _LINE.names("l.")
-    return (
-        f"SELECT {campaign['columns']}, {line['columns']}"  # noqa: S608 - from the models
-        f" FROM {campaign['table']} c LEFT JOIN {line['table']} l"
-        f" ON {line['campaign_id']} = {campaign['id']}"
-        f" WHERE {campaign['slug']} = %s AND {campaign['published']} = %s"
-        f" ORDER BY {line['position']}, {line['id']}"
-    )
-
-
-def campaign_for_pledging(slug: str) -> Campaign:
-    """The published campaign with this slug and its lines, as a pledge reads
-    them: one statement, no lock. Raises Campaign.DoesNotExist.
-
-    Only PLEDGE_FIELDS are read: a page about the campaign reads it whole."""
-    with connection.cursor() as cursor:
-        cursor.execute(_campaign_with_lines_sql(), [slug, True])
-        rows = cursor.fetchall()
-    if not rows:
-        raise Campaign.DoesNotExist(slug)
-    width = len(_PLEDGE_CAMPAIGN.fields)
-    campaign = _PLEDGE_CAMPAIGN.instance(rows[0][:width])
-    line_id = width + _LINE.fields.index(BudgetLine._meta.pk)
-    campaign.set_lines(
-        _LINE.instance(row[width:]) for row in rows if row[line_id] is not None
-    )
-    return campaign
-
-
-def _count_locked(campaign: Campaign, share: _Share, now: datetime) -> Campaign:
-    """Add one pledge's share to the campaign's totals, locking its row until
-    the transaction ends; the campaign as it was just before (for the rules),
-    read under that lock, with the lines `campaign` was read with."""
-    found = _campaign_counted(
-        share.collected,
-        share.promised,
-        share.supporters,
-        connection.ops.adapt_datetimefield_value(now),
-        campaign.pk,
-    )
-    if not found:
-        raise Campaign.DoesNotExist(campaign.pk)
-    before = found[0]
-    currency = before.currency
-    before.collected = Money(before.collected.amount - share.collected, currency)
-    before.promised = Money(before.promised.amount - share.promised, currency)
-    before.supporters -= share.supporters
-    before.set_lines(campaign.lines.all())
-    return before
 
 
 def pledge_create(
@@ -505,63 +332,75 @@ def pledge_create(
     submission_token: str | None,
     now: datetime | None = None,
 ) -> Pledge:
-    """Record a donor's pledge, if the campaign still accepts it. Returns the pledge.
+    """Record a donor's pledge, if the campaign accepts it. Returns the pledge.
 
-    Under the campaign's row lock the campaign must still accept pledges
-    (CampaignNotAccepting), the line must be one of its lines and not covered
-    (LineRefused), the amount within its limits (AmountRefused). The pledge that
-    brings raised to the goal is accepted in full. The donor's email, if any,
-    goes out after commit.
+    `campaign` is read with its lines, without a lock: the rules are checked
+    against it first (check_pledge), then the write checks again what may have
+    changed since: the campaign closed, its deadline passed, its limit fell.
+    Promises never stop a collection: what is collected or promised is not
+    read. An earmark is checked against the read: a receipt that covers the
+    line in between only sends the pledge's money on to the next lines, as
+    the covering rule does with any earmark beyond its line's target.
 
     A pledge already made with this one-time token (a double click, a retry) is
-    returned as is and nothing is created: the token's unique index refuses the
-    second insert, and only then is the first pledge looked up, so the usual
-    pledge costs no lookup. A refused form whose token already made a pledge (it
-    was the one that crossed the goal) returns that pledge too.
-
-    `campaign` may be read without a lock (campaign_for_pledging, or any read
-    with its lines): what can change under a pledge is read again under the
-    lock, and `campaign` itself is left as it was. On PostgreSQL a pledge to
-    no line is first tried in one statement that writes only if the campaign
-    accepts it (_counted_insert_sql); when it writes nothing, the pledge is
-    decided under the lock as any other.
+    returned as it is and nothing is created.
     """
     now = now or timezone.now()
-
-    def write() -> Pledge:
-        # A pledge to no line is first counted in one statement, which writes
-        # only if the campaign accepts it; anything else is decided under the lock.
-        if line is None and _counts_in_one_statement():
-            made = _pledge_counted(
-                "id",
-                campaign.pk,
-                slug=campaign.slug,
-                amount=amount,
-                donor=donor,
-                submission_token=submission_token,
-                now=now,
-            )
-            if made is not None:
-                return made
-        with transaction.atomic():
-            return _pledge_insert(
-                campaign,
-                line=line,
-                amount=amount,
-                donor=donor,
-                submission_token=submission_token,
-                now=now,
-            )
-
+    amount = Decimal(amount)
     try:
-        return _once_per_token(submission_token, write)
+        check_pledge(campaign, line=line, amount=amount, now=now)
     except PledgeRefused:
-        # Refused now, but this very form may have made the pledge that
-        # brought the campaign to where it refuses (the goal, the line).
         existing = pledge_for_token(submission_token)
         if existing is not None:
             return existing
         raise
+
+    def write() -> Pledge:
+        pledge = _new_pledge(campaign, line, amount, donor, submission_token)
+        if _has_one_statement() and _pledge_in_one_statement(
+            pledge, slug=campaign.slug, now=now
+        ):
+            return pledge
+        with transaction.atomic():
+            return _pledge_locked(pledge, campaign_id=campaign.pk, now=now)
+
+    try:
+        return _once_per_token(submission_token, write)
+    except PledgeRefused:
+        # Refused under the lock, but this very form may have made the pledge
+        # before (a second post racing the first).
+        existing = pledge_for_token(submission_token)
+        if existing is not None:
+            return existing
+        raise
+
+
+def pledge_at_once(
+    *,
+    slug: str,
+    amount: Decimal,
+    donor: Donor,
+    submission_token: str | None,
+    now: datetime | None = None,
+) -> Pledge | None:
+    """The usual pledge, to the campaign `slug` and no line, written before
+    anything is read: on PostgreSQL one statement, which writes only if the
+    campaign accepts it. Returns the pledge (or the one this token made
+    already), or None when nothing was written: then read the campaign and
+    call pledge_create, which says why."""
+    if not _has_one_statement():
+        return None
+    now = now or timezone.now()
+    amount = Decimal(amount)
+    if rules.amount_refusal(amount, minimum=PLEDGE_MIN):
+        return None
+
+    def write() -> Pledge | None:
+        pledge = _new_pledge(None, None, amount, donor, submission_token)
+        written = _pledge_in_one_statement(pledge, slug=slug, now=now)
+        return pledge if written else None
+
+    return _once_per_token(submission_token, write)
 
 
 def _once_per_token(
@@ -581,54 +420,6 @@ def _once_per_token(
     raise IntegrityError("could not store the pledge with a unique reference")
 
 
-def _pledge_insert(
-    campaign: Campaign,
-    *,
-    line: BudgetLine | None,
-    amount: Decimal,
-    donor: Donor,
-    submission_token: str | None,
-    now: datetime,
-) -> Pledge:
-    """Insert one pledge, then count and check it under the campaign's row lock.
-
-    Every donor of a campaign queues for that one lock, so it is held as briefly
-    as the rules allow. The pledge row is inserted first: nobody sees it before
-    the commit. Then one statement moves the totals and returns the campaign's
-    state (UPDATE … RETURNING); it takes the row lock, as FOR NO KEY UPDATE
-    does, which the KEY SHARE lock of the pledge's foreign key does not conflict
-    with. The rules are checked against the state just before this pledge, and
-    a refusal rolls back the pledge with the totals. An earmarked pledge also
-    reads the lines' earmarks under the lock and moves its line's.
-
-    The lines' targets (the goal) come from the caller's read: the team edits
-    them without this lock, so reading them again under it would order nothing.
-    """
-    check_amount(amount, campaign=campaign)  # refused before anything is written
-    pledge = _new_pledge(campaign, line, amount, donor, submission_token)
-    _insert_pledge(pledge)
-    share = _Share.of(pledge)
-    locked = _count_locked(campaign, share, now)
-    if line is not None:
-        # The earmarks change under this lock only: read them under it.
-        locked.set_lines(_lines_of_campaign(locked.pk))
-    if not locked.is_accepting_pledges(now):
-        raise CampaignNotAccepting(
-            state=locked.state(now), reason=locked.effective_closed_reason(now)
-        )
-    check_amount(amount, campaign=locked)
-    if line is not None:
-        lines = list(locked.lines.all())
-        position = next((i for i, own in enumerate(lines) if own.pk == line.pk), None)
-        if position is None:
-            raise LineRefused("invalid_choice")
-        if locked.coverage().lines[position].is_done:
-            raise LineRefused("covered")
-        _line_earmarked(share.effective, line.pk)
-    _pledge_made(pledge, slug=locked.slug)
-    return pledge
-
-
 def _new_pledge(
     campaign: Campaign | None,
     line: BudgetLine | None,
@@ -636,168 +427,142 @@ def _new_pledge(
     donor: Donor,
     submission_token: str | None,
 ) -> Pledge:
-    """A pending pledge, not saved; without `campaign`, the statement that
-    inserts it gives the campaign and its currency."""
+    """A pending pledge, not saved yet."""
+    name = donor.name.strip()
     return Pledge(
         campaign=campaign,
         line=line,
         kind=Pledge.Kind.PLEDGE,
-        amount=Money(amount, campaign.currency if campaign else DEFAULT_CURRENCY),
+        amount=Money(to_cents(amount), campaign.currency if campaign else "EUR"),
         status=Pledge.Status.PENDING,
-        # 31**8 codes: a collision is rare, and the unique index turns it into
-        # an IntegrityError that pledge_create retries with a new code.
         reference=new_reference(),
         submission_token=submission_token or None,
-        donor_name="" if donor.is_anonymous else donor.name.strip(),
-        is_anonymous=donor.is_anonymous or not donor.name.strip(),
+        donor_name="" if donor.is_anonymous else name,
+        is_anonymous=donor.is_anonymous or not name,
         show_amount=donor.show_amount,
         email=donor.email,
         message=donor.message.strip(),
         language=donor.language,
+        # What save() gives it (auto_now_add), for the one statement too.
+        created_at=timezone.now(),
     )
 
 
-def _pledge_made(pledge: Pledge, *, slug: str) -> None:
-    pages_changed(slug)
-    if pledge.email:
-        transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
+def _pledge_locked(pledge: Pledge, *, campaign_id: int, now: datetime) -> Pledge:
+    """Decide and write a pledge under the campaign's row lock (inside a
+    transaction): the rules against the row as it is now, then the pledge and
+    the totals."""
+    campaign = _lock(campaign_id)
+    check_pledge(campaign, line=pledge.line, amount=pledge.amount.amount, now=now)
+    pledge.campaign = campaign
+    pledge.amount = campaign.money(pledge.amount.amount)
+    pledge.save(force_insert=True)
+    _move_totals(campaign, NOTHING, Share.of(pledge), now)
+    _pledge_made(pledge)
+    return pledge
 
 
-_AMOUNT_CURRENCY = "amount_currency"  # django-money's column beside `amount`
-
-
-def _counts_in_one_statement() -> bool:
-    # An UPDATE inside WITH, feeding an INSERT: PostgreSQL's, not SQLite's.
+def _has_one_statement() -> bool:
+    # UPDATEs inside WITH, feeding an INSERT: PostgreSQL's, not SQLite's.
     return connection.vendor == "postgresql"
 
 
-@functools.cache
-def _counted_insert_sql(key: str) -> str:
-    """Count an unearmarked pledge and insert it, in one statement, if the
-    campaign (found by its `key` column, "id" or "slug") accepts it.
+# The pledge in one statement, on PostgreSQL. The campaign's conditions are
+# rules.acceptance_refusal's (published, not closed, before the deadline, with
+# a line) and rules.amount_refusal's upper limit (the lower one is checked
+# before); tests/donations/test_pledge_statement.py ties the statement to those
+# rules in every state a campaign can be in, and to the models' columns (a new
+# column or a new field the rules read fails it). The UPDATE takes the row
+# lock; a row another pledge has just changed is checked again in its new
+# version once that pledge commits (READ COMMITTED). The earmarked line must be
+# the campaign's, or nothing is written. In autocommit the statement is its own
+# transaction and the row lock lasts no round trip.
+PLEDGE_STATEMENT = """
+WITH counted AS (
+    UPDATE campaigns_campaign AS c
+    SET promised = ROUND(c.promised + %(amount)s, 2),
+        supporters = c.supporters + 1,
+        version = c.version + 1,
+        updated_at = %(now)s
+    WHERE c.slug = %(slug)s
+      AND c.published
+      AND c.closed_at IS NULL
+      AND (c.deadline IS NULL OR c.deadline > %(now)s)
+      AND c.max_pledge >= %(amount)s
+      AND EXISTS (
+          SELECT 1 FROM campaigns_budgetline AS l
+          WHERE l.campaign_id = c.id
+            AND (%(line_id)s::bigint IS NULL OR l.id = %(line_id)s::bigint)
+      )
+    RETURNING c.id, c.currency
+), earmarked AS (
+    UPDATE campaigns_budgetline AS l
+    SET earmarked = ROUND(l.earmarked + %(amount)s, 2)
+    FROM counted
+    WHERE l.id = %(line_id)s::bigint AND l.campaign_id = counted.id
+)
+INSERT INTO donations_pledge (
+    campaign_id, line_id, kind, amount, amount_currency, status,
+    received_amount, received_amount_currency, reference, access_key,
+    submission_token, donor_name, is_anonymous, show_amount, email, message,
+    message_hidden, language, note, created_at, received_at, received_by_id,
+    cancelled_at, cancelled_by_id, cancel_reason
+)
+SELECT counted.id, %(line_id)s::bigint, %(kind)s, %(amount)s, counted.currency,
+    %(status)s, NULL, NULL, %(reference)s, %(access_key)s, %(submission_token)s,
+    %(donor_name)s, %(is_anonymous)s, %(show_amount)s, %(email)s, %(message)s,
+    FALSE, %(language)s, '', %(created_at)s, NULL, NULL, NULL, NULL, ''
+FROM counted
+RETURNING id, campaign_id, amount_currency
+"""
 
-    The conditions are PRODUCT.md's rules, as Campaign.is_accepting_pledges
-    and check_amount state them (tests/donations/test_pledge_rules.py holds
-    the two to the same answers): published, not closed, before its deadline,
-    the amount within its limit, and a goal (the lines' targets) above zero and,
-    if it stops there, above what is raised. The UPDATE takes the row lock; a
-    row another pledge has just changed is checked again in its new version
-    once that pledge commits (READ COMMITTED), so exactly one pledge crosses
-    the goal. The pledge is inserted only if the totals moved, with the
-    campaign's id and currency. In autocommit the statement is its own
-    transaction: the row stays locked for no round trip."""
-    campaign = _PLEDGE_CAMPAIGN.names()
-    line = _LINE.names("l.")
-    insert, fields, _returning = _insert_pledge._plan
-    columns = insert[insert.index("(") + 1 : insert.index(")")]
-    values = [
-        "counted.id"
-        if field.attname == "campaign_id"
-        else "counted.currency"
-        if field.attname == _AMOUNT_CURRENCY
-        else "%s"
-        for field in fields
-    ]
-    quote = connection.ops.quote_name
-    return (
-        f"WITH counted AS (UPDATE {campaign['table']}"  # noqa: S608 - from the models
-        f" SET {campaign['promised']} = ROUND({campaign['promised']} + %s, 2),"
-        f" {campaign['supporters']} = {campaign['supporters']} + 1,"
-        f" {campaign['version']} = {campaign['version']} + 1,"
-        f" {campaign['updated_at']} = %s"
-        f" WHERE {campaign[key]} = %s AND {campaign['published']}"
-        f" AND {campaign['closed_at']} IS NULL"
-        f" AND ({campaign['deadline']} IS NULL OR {campaign['deadline']} > %s)"
-        f" AND {campaign['max_pledge']} >= %s"
-        f" AND (SELECT SUM({line['target']}) FROM {line['table']} l"
-        f" WHERE {line['campaign_id']} = {campaign['table']}.{campaign['id']})"
-        f" > CASE WHEN {campaign['stop_at_goal']}"
-        f" THEN {campaign['collected']} + {campaign['promised']} ELSE 0 END"
-        f" RETURNING {campaign['id']} AS id, {campaign['currency']} AS currency)"
-        f" INSERT INTO {quote(Pledge._meta.db_table)} ({columns})"
-        f" SELECT {', '.join(values)} FROM counted"
-        f" RETURNING {quote(Pledge._meta.pk.column)},"
-        f" {quote(Pledge._meta.get_field('campaign').column)},"
-        f" {quote(_AMOUNT_CURRENCY)}"
-    )
 
-
-def _pledge_counted(
-    key: str,
-    value,
-    *,
-    slug: str,
-    amount: Decimal,
-    donor: Donor,
-    submission_token: str | None,
-    now: datetime,
-) -> Pledge | None:
-    """An unearmarked pledge, counted and inserted in one statement if the
-    campaign whose `key` ("id" or "slug") is `value` accepts it; None if
-    nothing was written, which the rules under the lock then explain. Raises
-    IntegrityError as an insert does."""
-    try:
-        check_amount(amount)
-    except AmountRefused:
-        return None
-    pledge = _new_pledge(None, None, amount, donor, submission_token)
-    values = _insert_pledge.values(pledge)
-    _sql, fields, _returning = _insert_pledge._plan
-    # The statement takes the campaign and the currency from the campaign row.
-    pledge_values = [
-        prepared
-        for field, prepared in zip(fields, values, strict=True)
-        if field.attname not in ("campaign_id", _AMOUNT_CURRENCY)
-    ]
-    when = connection.ops.adapt_datetimefield_value(now)
-    params = [amount, when, value, when, amount, *pledge_values]
+def _pledge_in_one_statement(pledge: Pledge, *, slug: str, now: datetime) -> bool:
+    """Count and insert `pledge` in one statement if the campaign `slug`
+    accepts it. True if written (the pledge now has its id, campaign and
+    currency); False if not. Raises IntegrityError as an insert does."""
+    params = {
+        "slug": slug,
+        "line_id": pledge.line_id,
+        "amount": pledge.amount.amount,
+        "now": now,
+        "created_at": pledge.created_at,
+        "kind": pledge.kind,
+        "status": pledge.status,
+        "reference": pledge.reference,
+        "access_key": pledge.access_key,
+        "submission_token": pledge.submission_token,
+        "donor_name": pledge.donor_name,
+        "is_anonymous": pledge.is_anonymous,
+        "show_amount": pledge.show_amount,
+        "email": pledge.email,
+        "message": pledge.message,
+        "language": pledge.language,
+    }
     # Inside a transaction (a test's, a caller's) a failed insert must not
     # break it: a savepoint. In autocommit the statement is atomic already.
     atomic = transaction.atomic if connection.in_atomic_block else nullcontext
     with atomic(), connection.cursor() as cursor:
-        cursor.execute(_counted_insert_sql(key), params)
+        cursor.execute(PLEDGE_STATEMENT, params)
         row = cursor.fetchone()
     if row is None:
-        return None
-    pk, pledge.campaign_id, currency = row
-    pledge.amount = Money(amount, currency)
-    _insert_pledge.saved(pledge, pk)
-    _pledge_made(pledge, slug=slug)
-    return pledge
+        return False
+    pledge.pk, pledge.campaign_id, currency = row
+    pledge.amount = Money(pledge.amount.amount, currency)
+    pledge._state.adding = False
+    pledge._state.db = connection.alias
+    pages_changed(slug)
+    _email_after_commit(pledge)
+    return True
 
 
-def pledge_at_once(
-    *,
-    slug: str,
-    amount: Decimal,
-    donor: Donor,
-    submission_token: str | None,
-    now: datetime | None = None,
-) -> Pledge | None:
-    """The usual pledge, to the published campaign `slug` and no line, written
-    before anything is read: one statement on PostgreSQL, which counts and
-    inserts it only if the campaign accepts it (_counted_insert_sql).
+def _pledge_made(pledge: Pledge) -> None:
+    _email_after_commit(pledge)
 
-    Returns the pledge, or the one this one-time token made already; None if
-    nothing was written (the campaign does not exist, or does not accept this
-    pledge, or this database has no such statement): then read the campaign
-    and call pledge_create, which decides under the lock and says why.
-    """
-    if not _counts_in_one_statement():
-        return None
-    now = now or timezone.now()
-    return _once_per_token(
-        submission_token,
-        lambda: _pledge_counted(
-            "slug",
-            slug,
-            slug=slug,
-            amount=amount,
-            donor=donor,
-            submission_token=submission_token,
-            now=now,
-        ),
-    )
+
+def _email_after_commit(pledge: Pledge) -> None:
+    if pledge.email:
+        transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
 
 
 def send_pledge_email(pledge_pk: int) -> None:
@@ -805,9 +570,9 @@ def send_pledge_email(pledge_pk: int) -> None:
 
     Runs after commit; a mail server that is down must not undo a pledge.
     """
-    pledge = Pledge.objects.with_campaign_and_line().get(pk=pledge_pk)
     from donations.payment import payment_details
 
+    pledge = Pledge.objects.with_campaign_and_line().get(pk=pledge_pk)
     with translation.override(pledge.language or settings.LANGUAGE_CODE):
         context = {
             "pledge": pledge,
@@ -826,8 +591,13 @@ def send_pledge_email(pledge_pk: int) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Money that arrives, and pledges that never will
+# Money that arrives, corrections, and pledges that never will
 # ---------------------------------------------------------------------------
+
+
+def _locked_pledge(pledge: Pledge) -> tuple[Campaign, Pledge]:
+    campaign = _lock(pledge.campaign_id)
+    return campaign, Pledge.objects.get(pk=pledge.pk)
 
 
 @transaction.atomic
@@ -836,28 +606,28 @@ def pledge_receive(
     pledge: Pledge,
     amount: Decimal,
     by: AbstractBaseUser | None,
+    confirmed: bool = False,
     now: datetime | None = None,
 ) -> Pledge:
-    """Record the money that actually arrived for a pledge.
+    """Record the money that actually arrived for a pending pledge, or for a
+    cancelled or expired one whose money came late.
 
-    Works on pending pledges, on cancelled or expired ones whose money came late,
-    and on received ones (to correct the amount). Closes a stop-at-goal campaign
-    whose collected amount reaches the goal, in the same transaction.
+    An amount more than 10 % away from the pledged one needs `confirmed`
+    (NeedsConfirmation otherwise). A received pledge is corrected with
+    receipt_correct. Closes a stop-at-goal campaign whose collected money
+    reaches the goal, in the same transaction.
     """
     now = now or timezone.now()
-    amount = to_cents(amount)
-    if amount <= 0:
-        raise AmountRefused("min_value")
-    campaign = _lock(pledge.campaign)
-    pledge = Pledge.objects.get(pk=pledge.pk)
-    before = _Share.of(pledge)
-    previous_status = pledge.status
+    amount = _positive(amount)
+    campaign, pledge = _locked_pledge(pledge)
+    if pledge.status == Pledge.Status.RECEIVED:
+        raise PledgeRefused("already_received")
+    received = campaign.money(amount)
+    _check_confirmation(expected=pledge.amount, received=received, confirmed=confirmed)
+    before, previous_status = Share.of(pledge), pledge.status
     pledge.status = Pledge.Status.RECEIVED
-    pledge.received_amount = Money(amount, campaign.currency)
-    pledge.received_at = now
-    pledge.received_by = by
-    # The currency column is a field of its own: without it a PLN pledge would
-    # keep the column's default (EUR) and break the one-currency constraint.
+    pledge.received_amount = received
+    pledge.received_at, pledge.received_by = now, by
     pledge.save(
         update_fields=[
             "status",
@@ -867,21 +637,120 @@ def pledge_receive(
             "received_by",
         ]
     )
-    _move_totals(campaign, before, _Share.of(pledge))
-    Activity.objects.create(
-        campaign=campaign,
-        actor=by,
-        action=Activity.Action.PLEDGE_RECEIVED,
+    _move_totals(campaign, before, Share.of(pledge), now)
+    Activity.objects.record(
+        campaign,
+        Activity.Action.PLEDGE_RECEIVED,
+        by=by,
         reference=pledge.reference,
         details={
-            "pledged": _money_str(pledge.amount),
+            "pledged": _amount(pledge.amount),
             "received": str(amount),
             "currency": campaign.currency,
             "previous_status": previous_status,
+            **({"confirmed": True} if confirmed else {}),
         },
-        created_at=now,
+        now=now,
     )
-    _close_if_goal_collected(campaign, by=by, now=now)
+    _after_money_moved(campaign, by=by, now=now)
+    return pledge
+
+
+@transaction.atomic
+def receipt_correct(
+    *,
+    pledge: Pledge,
+    amount: Decimal,
+    reason: str,
+    by: AbstractBaseUser | None,
+    confirmed: bool = False,
+    now: datetime | None = None,
+) -> Pledge:
+    """Change the amount recorded as received (a typo, a fee found later).
+
+    The new amount is held to the pledged one as a first receipt is. A
+    campaign that closed by itself at its goal reopens if collected money falls
+    below the goal before the deadline; one that reaches its goal closes."""
+    now = now or timezone.now()
+    amount = _positive(amount)
+    campaign, pledge = _locked_pledge(pledge)
+    if pledge.status != Pledge.Status.RECEIVED:
+        raise PledgeRefused("not_received")
+    received = campaign.money(amount)
+    _check_confirmation(expected=pledge.amount, received=received, confirmed=confirmed)
+    before, previous = Share.of(pledge), pledge.received_amount
+    pledge.received_amount = received
+    pledge.save(update_fields=["received_amount", "received_amount_currency"])
+    _move_totals(campaign, before, Share.of(pledge), now)
+    Activity.objects.record(
+        campaign,
+        Activity.Action.RECEIPT_CORRECTED,
+        by=by,
+        reference=pledge.reference,
+        details={
+            "pledged": _amount(pledge.amount),
+            "previous": _amount(previous),
+            "received": str(amount),
+            "currency": campaign.currency,
+            "reason": reason,
+            **({"confirmed": True} if confirmed else {}),
+        },
+        now=now,
+    )
+    _after_money_moved(campaign, by=by, now=now)
+    return pledge
+
+
+@transaction.atomic
+def receipt_undo(
+    *,
+    pledge: Pledge,
+    reason: str,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> Pledge:
+    """Undo a receipt recorded by mistake: the pledge is pending again (a gift,
+    which promised nothing, is cancelled). Reopens a campaign closed by itself
+    at its goal if collected money falls below it before the deadline."""
+    now = now or timezone.now()
+    campaign, pledge = _locked_pledge(pledge)
+    if pledge.status != Pledge.Status.RECEIVED:
+        raise PledgeRefused("not_received")
+    before, previous = Share.of(pledge), pledge.received_amount
+    if pledge.kind == Pledge.Kind.GIFT:
+        pledge.status = Pledge.Status.CANCELLED
+        pledge.cancelled_at, pledge.cancelled_by = now, by
+        pledge.cancel_reason = reason[:200]
+    else:
+        pledge.status = Pledge.Status.PENDING
+    pledge.received_amount, pledge.received_at, pledge.received_by = None, None, None
+    pledge.save(
+        update_fields=[
+            "status",
+            "received_amount",
+            "received_amount_currency",
+            "received_at",
+            "received_by",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+        ]
+    )
+    _move_totals(campaign, before, Share.of(pledge), now)
+    Activity.objects.record(
+        campaign,
+        Activity.Action.RECEIPT_UNDONE,
+        by=by,
+        reference=pledge.reference,
+        details={
+            "received": _amount(previous),
+            "currency": campaign.currency,
+            "reason": reason,
+            "status": pledge.status,
+        },
+        now=now,
+    )
+    _after_money_moved(campaign, by=by, now=now)
     return pledge
 
 
@@ -893,91 +762,114 @@ def pledge_cancel(
     by: AbstractBaseUser | None,
     now: datetime | None = None,
 ) -> Pledge:
-    """Cancel a pending pledge (never paid, fake). Its amount stops counting, so a
-    campaign that had reached its goal by promises may accept pledges again."""
+    """Cancel a pending pledge (never paid, fake): it stops counting."""
     now = now or timezone.now()
-    campaign = _lock(pledge.campaign)
-    pledge = Pledge.objects.get(pk=pledge.pk)
+    campaign, pledge = _locked_pledge(pledge)
     if pledge.status != Pledge.Status.PENDING:
-        raise PledgeStateError(f"pledge {pledge.reference} is {pledge.status}")
-    _cancel_locked(campaign, pledge, reason=reason, by=by, now=now)
-    Activity.objects.create(
-        campaign=campaign,
-        actor=by,
-        action=Activity.Action.PLEDGE_CANCELLED,
-        reference=pledge.reference,
-        details={
-            "pledged": _money_str(pledge.amount),
-            "currency": campaign.currency,
-            "reason": reason,
-        },
-        created_at=now,
-    )
-    return pledge
-
-
-def _cancel_locked(
-    campaign: Campaign,
-    pledge: Pledge,
-    *,
-    reason: str,
-    by: AbstractBaseUser | None,
-    now: datetime,
-) -> None:
-    before = _Share.of(pledge)
+        raise PledgeRefused("not_pending")
+    before = Share.of(pledge)
     pledge.status = Pledge.Status.CANCELLED
-    pledge.cancelled_at = now
-    pledge.cancelled_by = by
+    pledge.cancelled_at, pledge.cancelled_by = now, by
     pledge.cancel_reason = reason[:200]
     pledge.save(
         update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"]
     )
-    _move_totals(campaign, before, _Share.of(pledge))
-
-
-EXPIRED = "expired"
-
-
-def expire_pledges(*, now: datetime | None = None) -> int:
-    """Cancel, as "expired", pending pledges older than their campaign's expiry
-    period. Idempotent: a second run finds nothing. Returns how many expired."""
-    now = now or timezone.now()
-    campaign_ids = (
-        Pledge.objects.filter(status=Pledge.Status.PENDING)
-        .values_list("campaign_id", flat=True)
-        .distinct()
+    _move_totals(campaign, before, NOTHING, now)
+    Activity.objects.record(
+        campaign,
+        Activity.Action.PLEDGE_CANCELLED,
+        by=by,
+        reference=pledge.reference,
+        details={
+            "pledged": _amount(pledge.amount),
+            "currency": campaign.currency,
+            "reason": reason,
+        },
+        now=now,
     )
-    count = 0
-    for campaign in Campaign.objects.filter(pk__in=list(campaign_ids)):
-        count += _expire_campaign_pledges(campaign=campaign, now=now)
-    return count
+    return pledge
+
+
+def expire_pledges(
+    *, now: datetime | None = None, batch_size: int = EXPIRY_BATCH
+) -> int:
+    """Cancel, as "expired", pending pledges older than their campaign's expiry
+    period. Idempotent. Returns how many expired.
+
+    Set-based, in batches of `batch_size` pledges per transaction: each batch
+    moves its campaign's totals once, writes one record and replaces the
+    campaign's page pointers once, so the row lock is held briefly."""
+    now = now or timezone.now()
+    expired = 0
+    pending = Pledge.objects.filter(status=Pledge.Status.PENDING)
+    for campaign_id in (
+        Campaign.objects.filter(pk__in=pending.values("campaign_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ):
+        while count := _expire_batch(campaign_id, now=now, batch_size=batch_size):
+            expired += count
+            if count < batch_size:
+                break
+    return expired
 
 
 @transaction.atomic
-def _expire_campaign_pledges(*, campaign: Campaign, now: datetime) -> int:
-    campaign = _lock(campaign)
-    cutoff = now - timedelta(days=campaign.pledge_expiry_days)
-    expired = list(
+def _expire_batch(campaign_id: int, *, now: datetime, batch_size: int) -> int:
+    campaign = _lock(campaign_id)
+    cutoff = rules.expiry_cutoff(now, campaign.pledge_expiry_days)
+    ids = list(
         Pledge.objects.filter(
             campaign=campaign, status=Pledge.Status.PENDING, created_at__lt=cutoff
         )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:batch_size]
     )
-    for pledge in expired:
-        _cancel_locked(campaign, pledge, reason=EXPIRED, by=None, now=now)
-    if expired:
-        Activity.objects.create(
-            campaign=campaign,
-            action=Activity.Action.PLEDGES_EXPIRED,
-            details={
-                "references": [pledge.reference for pledge in expired],
-                "pledged": str(
-                    sum((to_cents(p.amount.amount) for p in expired), Decimal(0))
-                ),
-                "currency": campaign.currency,
-            },
-            created_at=now,
-        )
-    return len(expired)
+    if not ids:
+        return 0
+    batch = Pledge.objects.filter(pk__in=ids)
+    sums = batch.aggregate(promised=Sum("amount"), count=Count("pk"))
+    per_line = dict(
+        batch.filter(line__isnull=False)
+        .values("line")
+        .annotate(total=Sum("amount"))
+        .values_list("line", "total")
+    )
+    references = list(batch.values_list("reference", flat=True))
+    batch.update(
+        status=Pledge.Status.CANCELLED,
+        cancelled_at=now,
+        cancelled_by=None,
+        cancel_reason=EXPIRED,
+    )
+    promised = to_cents(sums["promised"])
+    campaign.promised = campaign.money(campaign.promised.amount - promised)
+    campaign.supporters -= sums["count"]
+    campaign.version += 1
+    Campaign.objects.filter(pk=campaign.pk).update(
+        promised=campaign.promised,
+        supporters=campaign.supporters,
+        version=campaign.version,
+        updated_at=now,
+    )
+    for line in campaign.lines.all():
+        if line.pk in per_line:
+            line.earmarked = campaign.money(
+                line.earmarked.amount - to_cents(per_line[line.pk])
+            )
+            BudgetLine.objects.filter(pk=line.pk).update(earmarked=line.earmarked)
+    pages_changed(campaign.slug)
+    Activity.objects.record(
+        campaign,
+        Activity.Action.PLEDGES_EXPIRED,
+        details={
+            "references": references,
+            "pledged": str(promised),
+            "currency": campaign.currency,
+        },
+        now=now,
+    )
+    return len(ids)
 
 
 def _unused_reference() -> str:
@@ -996,18 +888,30 @@ def gift_record(
     line: BudgetLine | None,
     note: str,
     by: AbstractBaseUser | None,
+    confirmed: bool = False,
     now: datetime | None = None,
 ) -> Pledge:
     """Money that arrived without a usable reference, recorded as received, in
-    whatever state the campaign is (money after closing still counts)."""
+    whatever state the campaign is (money after closing still counts).
+
+    A gift larger than what the goal still misses needs `confirmed`."""
     now = now or timezone.now()
-    amount = to_cents(amount)
-    if amount <= 0:
-        raise AmountRefused("min_value")
+    amount = _positive(amount)
     campaign = _lock(campaign)
     if line is not None and line.campaign_id != campaign.pk:
         raise LineRefused("invalid_choice")
-    money = Money(amount, campaign.currency)
+    money = campaign.money(amount)
+    need = rules.remaining_need(
+        goal=campaign.goal.amount, collected=to_cents(campaign.collected.amount)
+    )
+    if not confirmed and rules.gift_needs_confirmation(
+        amount=amount,
+        goal=campaign.goal.amount,
+        collected=to_cents(campaign.collected.amount),
+    ):
+        raise NeedsConfirmation(
+            expected=campaign.money(need), received=money, code="gift_over_need"
+        )
     gift = Pledge.objects.create(
         campaign=campaign,
         line=line,
@@ -1021,20 +925,21 @@ def gift_record(
         is_anonymous=True,
         note=note,
     )
-    _move_totals(campaign, _Share.of(None), _Share.of(gift))
-    Activity.objects.create(
-        campaign=campaign,
-        actor=by,
-        action=Activity.Action.GIFT_RECORDED,
+    _move_totals(campaign, NOTHING, Share.of(gift), now)
+    Activity.objects.record(
+        campaign,
+        Activity.Action.GIFT_RECORDED,
+        by=by,
         reference=gift.reference,
         details={
             "received": str(amount),
             "currency": campaign.currency,
             "line": line.label if line else "",
+            **({"confirmed": True} if confirmed else {}),
         },
-        created_at=now,
+        now=now,
     )
-    _close_if_goal_collected(campaign, by=by, now=now)
+    _after_money_moved(campaign, by=by, now=now)
     return gift
 
 
@@ -1043,24 +948,41 @@ def pledge_set_message_hidden(
     *, pledge: Pledge, hidden: bool, by: AbstractBaseUser | None
 ) -> Pledge:
     """Hide a donor's message from the public page, or show it again."""
-    campaign = _lock(pledge.campaign)
+    campaign = _lock(pledge.campaign_id)
     Pledge.objects.filter(pk=pledge.pk).update(message_hidden=hidden)
     pledge.message_hidden = hidden
     campaign.version += 1
-    pages_changed(campaign.slug)
     Campaign.objects.filter(pk=campaign.pk).update(version=campaign.version)
-    Activity.objects.create(
-        campaign=campaign,
-        actor=by,
-        action=Activity.Action.MESSAGE_HIDDEN,
+    pages_changed(campaign.slug)
+    Activity.objects.record(
+        campaign,
+        Activity.Action.MESSAGE_HIDDEN,
+        by=by,
         reference=pledge.reference,
         details={"hidden": hidden},
     )
     return pledge
 
 
+def pledge_set_note(
+    *, pledge: Pledge, note: str, by: AbstractBaseUser | None
+) -> Pledge:
+    """The team's own note on a pledge. The record says that it changed, not
+    what it says (a note may name where money came from)."""
+    with transaction.atomic():
+        Pledge.objects.filter(pk=pledge.pk).update(note=note)
+        pledge.note = note
+        Activity.objects.record(
+            pledge.campaign,
+            Activity.Action.NOTE_EDITED,
+            by=by,
+            reference=pledge.reference,
+        )
+    return pledge
+
+
 # ---------------------------------------------------------------------------
-# Closing
+# Closing and reopening
 # ---------------------------------------------------------------------------
 
 
@@ -1085,14 +1007,6 @@ def campaign_close(
     return True
 
 
-class ReopenRefused(Exception):
-    """Reopening would not make the campaign accept pledges; `code` says why."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 @transaction.atomic
 def campaign_reopen(
     *,
@@ -1103,45 +1017,36 @@ def campaign_reopen(
     by: AbstractBaseUser | None,
     now: datetime | None = None,
 ) -> Campaign:
-    """Reopen a closed campaign (PRODUCT.md): with a reason; with a new deadline
-    in the future if the old one passed (`deadline` None keeps the old one); and,
-    when it stops at its goal, only if raised is below the goal (a larger goal,
-    or stop-at-goal off). Raises ReopenRefused with the rule's code."""
+    """Reopen a closed campaign by hand, with a reason; with a new deadline if
+    the old one passed (`deadline` None keeps the old one). Judged on collected
+    money: a stop-at-goal campaign whose collected money reaches its goal would
+    close at once (rules.reopen_refusal). Raises PledgeRefused with the rule's
+    code."""
     now = now or timezone.now()
     locked = _lock(campaign)
-    if not locked.is_closed(now):
-        raise ReopenRefused("not_closed")
     new_deadline = deadline if deadline is not None else locked.deadline
-    if new_deadline is not None and new_deadline <= now:
-        raise ReopenRefused("deadline_passed")
-    locked.stop_at_goal = stop_at_goal
-    if stop_at_goal and locked.goal_reached():
-        raise ReopenRefused("goal_reached")
-    previous = locked.effective_closed_reason(now)
-    locked.closed_at, locked.closed_reason, locked.closed_by = None, "", None
-    locked.deadline = new_deadline
-    locked.version += 1
-    pages_changed(locked.slug)
-    Campaign.objects.filter(pk=locked.pk).update(
-        closed_at=None,
-        closed_reason="",
-        closed_by=None,
-        deadline=new_deadline,
+    refusal = rules.reopen_refusal(
+        closed=locked.is_closed(now),
         stop_at_goal=stop_at_goal,
-        version=locked.version,
-        updated_at=now,
+        goal=locked.goal.amount,
+        collected=to_cents(locked.collected.amount),
+        deadline=new_deadline,
+        now=now,
     )
-    Activity.objects.create(
-        campaign=locked,
-        actor=by,
-        action=Activity.Action.REOPENED,
+    if refusal:
+        raise PledgeRefused(refusal)
+    previous = locked.effective_closed_reason(now)
+    locked.stop_at_goal, locked.deadline = stop_at_goal, new_deadline
+    _record_reopening(
+        locked,
+        by=by,
+        now=now,
         details={
             "reason": reason,
             "previous_reason": previous,
             "deadline": new_deadline.isoformat() if new_deadline else "",
             "stop_at_goal": stop_at_goal,
         },
-        created_at=now,
     )
     return locked
 
@@ -1161,3 +1066,8 @@ def close_ended_campaigns(*, now: datetime | None = None) -> int:
             now=campaign.deadline,
         )
     return closed
+
+
+# TEMPORARY aliases while the desk and the admin move to PledgeRefused.
+PledgeStateError = PledgeRefused
+ReopenRefused = PledgeRefused

@@ -19,9 +19,14 @@ RECENT_SUPPORTERS = 10
 @dataclass(frozen=True)
 class LineProgress:
     line: BudgetLine
-    covered: Money
-    remaining: Money
-    done: bool
+    received: Money  # what money that arrived covers of it
+    promised: Money  # what pending promises would add
+    remaining: Money  # what neither covers yet
+    done: bool  # received money covers it: no longer offered as an earmark
+
+    @property
+    def fully_promised(self) -> bool:
+        return not self.done and self.remaining.amount <= 0
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,9 @@ class RecentSupporter:
 
 @dataclass(frozen=True)
 class Progress:
+    """The money of one campaign as its pages show it. The headline is what
+    was collected; promised money is shown apart, never added to it."""
+
     campaign: Campaign
     state: str
     closed_reason: str
@@ -41,9 +49,8 @@ class Progress:
     goal: Money
     collected: Money
     promised: Money
-    raised: Money
-    over_goal: Money
-    percent_raised: int
+    over_goal: Money  # collected beyond the goal
+    over_goal_if_all_arrive: Money  # collected and promised beyond the goal
     percent_collected: int
     supporters: int
     lines: list[LineProgress]
@@ -51,13 +58,25 @@ class Progress:
     time_left: timedelta | None
 
     @property
+    def fully_promised(self) -> bool:
+        return self.state == Campaign.State.FULLY_PROMISED
+
+    @property
     def past_goal(self) -> bool:
         return self.over_goal.amount > 0
 
     @property
     def still_needed(self) -> Money:
-        """What is missing to reach the goal (zero once it is raised)."""
-        return Money(max(self.goal.amount - self.raised.amount, 0), self.goal.currency)
+        """What neither collected nor promised money covers yet (zero once
+        fully promised)."""
+        missing = self.goal.amount - self.collected.amount - self.promised.amount
+        return Money(max(missing, 0), self.goal.currency)
+
+    @property
+    def still_to_collect(self) -> Money:
+        """What the goal still misses in money that arrived."""
+        missing = self.goal.amount - self.collected.amount
+        return Money(max(missing, 0), self.goal.currency)
 
     # Rounded up, as campaigns.views.describe_deadline does: the page must not say
     # "30 days left" above "Time left: 29 days".
@@ -114,15 +133,16 @@ def campaign_progress(campaign: Campaign, *, now: datetime | None = None) -> Pro
     """Everything progress.html shows. Reads the campaign's lines (prefetch them)
     and runs one query for the recent supporters."""
     now = now or timezone.now()
-    coverage = campaign.coverage()
+    states = campaign.line_states()
     lines = [
         LineProgress(
             line=line,
-            covered=campaign.money(share.covered),
-            remaining=campaign.money(share.remaining),
-            done=share.is_done,
+            received=campaign.money(state.received),
+            promised=campaign.money(state.promised),
+            remaining=campaign.money(state.remaining),
+            done=state.is_done,
         )
-        for line, share in zip(campaign.lines.all(), coverage.lines, strict=True)
+        for line, state in zip(campaign.lines.all(), states.lines, strict=True)
     ]
     return Progress(
         campaign=campaign,
@@ -132,9 +152,8 @@ def campaign_progress(campaign: Campaign, *, now: datetime | None = None) -> Pro
         goal=campaign.goal,
         collected=campaign.money(campaign.collected.amount),
         promised=campaign.money(campaign.promised.amount),
-        raised=campaign.raised,
-        over_goal=campaign.money(coverage.over_goal),
-        percent_raised=campaign.percent_raised(),
+        over_goal=campaign.money(states.over_goal_collected),
+        over_goal_if_all_arrive=campaign.money(states.over_goal_raised),
         percent_collected=campaign.percent_collected(),
         supporters=campaign.supporters,
         lines=lines,
