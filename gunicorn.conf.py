@@ -3,7 +3,7 @@
 Run with `gunicorn config.wsgi` from the repository root (gunicorn reads this file
 by itself). Two sync workers suit a 2-core machine: three, or gthread workers
 (GUNICORN_WORKER_CLASS=gthread GUNICORN_THREADS=4), served the page or the pledges
-slower there (see README, "Benchmarks"). Workers keep nothing of their own in
+slower there (see docs/performance.md). Workers keep nothing of their own in
 memory that another server would need: money, rate limits and cached pages live in
 PostgreSQL and the shared cache.
 """

@@ -6,11 +6,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -51,11 +50,10 @@ class OpenClosedFilter(admin.SimpleListFilter):
         return [("open", _("Open")), ("closed", _("Closed"))]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
-        closed = Q(closed_at__isnull=False) | Q(deadline__lte=timezone.now())
         if self.value() == "open":
-            return queryset.exclude(closed)
+            return queryset.open()
         if self.value() == "closed":
-            return queryset.filter(closed)
+            return queryset.closed()
         return queryset
 
 
@@ -208,6 +206,7 @@ class CampaignAdmin(admin.ModelAdmin):
                     "currency",
                     "deadline",
                     "stop_at_goal",
+                    "over_goal_rule",
                     "pledge_expiry_days",
                     "max_pledge",
                 )
@@ -349,7 +348,9 @@ class CampaignAdmin(admin.ModelAdmin):
         )
         # A line is always in its campaign's currency, even when it was not edited.
         campaign.lines.exclude(target_currency=campaign.currency).update(
-            target_currency=campaign.currency, earmarked_currency=campaign.currency
+            target_currency=campaign.currency,
+            earmarked_currency=campaign.currency,
+            earmarked_collected_currency=campaign.currency,
         )
 
 

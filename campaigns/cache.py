@@ -54,6 +54,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
+from campaigns import rules
 from campaigns.models import Campaign
 from config.i18n import redirects_to_preferred_language
 
@@ -351,7 +352,7 @@ def campaign_page(slug: str) -> CachedPage | None:
             return None
         version, updated_at, closed_at, deadline = row
         deadline = _datetime(deadline)
-        closed = closed_at is not None or (deadline is not None and deadline <= now)
+        closed = rules.is_closed(closed_at=closed_at, deadline=deadline, now=now)
         return (version, _stamp(_datetime(updated_at)), closed), deadline
 
     return CachedPage(campaign_pointer(slug), f"campaign:{slug}", state)

@@ -65,6 +65,10 @@ class CampaignQuerySet(models.QuerySet):
         """Closed by record or past the deadline, recorded yet or not."""
         return self.filter(rules.closed_condition(now or timezone.now()))
 
+    def closed_before(self, moment: datetime) -> CampaignQuerySet:
+        """Closed at or before `moment`, by record or by their deadline."""
+        return self.filter(rules.closed_before_condition(moment))
+
     def open_first(self, now: datetime | None = None) -> CampaignQuerySet:
         """Open campaigns first (soonest deadline first), then closed ones."""
         return self.annotate(
@@ -347,7 +351,11 @@ class Campaign(models.Model):
         refusal = self.published and rules.payment_refusal(
             iban=self.iban,
             account_holder=self.account_holder,
-            payment_other=self.payment_other,
+            # Other ways to give, in whichever language they are written.
+            payment_other="".join(
+                getattr(self, f"payment_other_{code}") or ""
+                for code in language_codes()
+            ),
         )
         if refusal:
             field = (

@@ -236,6 +236,12 @@ def open_condition(now: datetime) -> Q:
     return Q(closed_at__isnull=True) & (Q(deadline__isnull=True) | Q(deadline__gt=now))
 
 
+def closed_before_condition(moment: datetime) -> Q:
+    """Closed at or before `moment` (by record, or else by its deadline), as a
+    filter on Campaign rows."""
+    return Q(closed_at__lte=moment) | Q(closed_at__isnull=True, deadline__lte=moment)
+
+
 # The campaign fields acceptance reads. The pledge statement on PostgreSQL
 # (donations/pledging.py) writes the same conditions; tests tie the two.
 ACCEPTANCE_FIELDS = ("published", "closed_at", "deadline", "max_pledge")

@@ -43,7 +43,7 @@ class TeamMemberFormSet(forms.BaseInlineFormSet):
 
 
 def _record(campaign: Campaign, by, action: str, details: dict) -> None:
-    Activity.objects.create(campaign=campaign, actor=by, action=action, details=details)
+    Activity.objects.record(campaign, action, by=by, details=details)
 
 
 def _line_details(line: BudgetLine) -> dict:

@@ -71,7 +71,7 @@ class PledgeQuerySet(models.QuerySet):
         return self.select_related("campaign", "line__campaign")
 
     def with_effective_amount(self) -> PledgeQuerySet:
-        """Annotate `effective`: received amount, pledged amount or 0 (PRODUCT.md)."""
+        """Annotate `effective`: received amount, pledged amount or 0."""
         return self.annotate(
             effective=Case(
                 When(status=Pledge.Status.RECEIVED, then=F("received_amount")),
@@ -252,7 +252,7 @@ class Pledge(models.Model):
 
     @property
     def effective_amount(self) -> Money:
-        """PRODUCT.md: received amount once received, pledged while pending, else 0."""
+        """Received amount once received, pledged while pending, else 0."""
         if self.status == self.Status.RECEIVED:
             return self.received_amount
         if self.status == self.Status.PENDING:

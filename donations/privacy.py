@@ -34,11 +34,8 @@ def purge_donor_data(
     campaign, under its row lock, so it never races a volunteer's change.
     """
     cutoff = (now or timezone.now()) - retention
-    closed_long_ago = Q(closed_at__lte=cutoff) | Q(
-        closed_at__isnull=True, deadline__lte=cutoff
-    )
     campaign_ids = (
-        Campaign.objects.filter(closed_long_ago)
+        Campaign.objects.closed_before(cutoff)
         .filter(pledges__in=Pledge.objects.filter(HOLDS_DONOR_DATA))
         .values_list("pk", flat=True)
         .distinct()
@@ -48,7 +45,8 @@ def purge_donor_data(
         with transaction.atomic():
             campaign = (
                 Campaign.objects.select_for_update()
-                .filter(closed_long_ago, pk=campaign_id)
+                .closed_before(cutoff)
+                .filter(pk=campaign_id)
                 .first()
             )
             if campaign is None:  # reopened meanwhile

@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='activity',
             name='action',
-            field=models.CharField(choices=[('pledge_received', 'Pledge received'), ('receipt_corrected', 'Receipt corrected'), ('receipt_undone', 'Receipt undone'), ('pledge_cancelled', 'Pledge cancelled'), ('pledges_expired', 'Pledges expired'), ('gift_recorded', 'Gift recorded'), ('message_hidden', 'Message hidden or shown'), ('closed', 'Collection closed'), ('reopened', 'Collection reopened'), ('published', 'Published or unpublished'), ('edited', 'Campaign edited'), ('budget_edited', 'Budget edited'), ('team_changed', 'Team changed'), ('donor_data_purged', 'Donor data purged')], max_length=20),
+            field=models.CharField(choices=[('pledge_received', 'Pledge received'), ('receipt_corrected', 'Receipt corrected'), ('receipt_undone', 'Receipt undone'), ('pledge_cancelled', 'Pledge cancelled'), ('pledges_expired', 'Pledges expired'), ('gift_recorded', 'Gift recorded'), ('message_hidden', 'Message hidden or shown'), ('note_edited', 'Team note edited'), ('closed', 'Collection closed'), ('reopened', 'Collection reopened'), ('published', 'Published or unpublished'), ('edited', 'Campaign edited'), ('budget_edited', 'Budget edited'), ('team_changed', 'Team changed'), ('donor_data_purged', 'Donor data purged')], max_length=20),
         ),
         migrations.AlterField(
             model_name='campaign',
