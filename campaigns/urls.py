@@ -6,7 +6,6 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
-    path("c/<slug:slug>/", views.campaign_detail, name="detail"),
     path("c/<slug:slug>/poster/", share.poster, name="poster"),
     path("c/<slug:slug>/qr.svg", share.qr_svg, name="qr"),
     path("c/<slug:slug>/badge.svg", share.badge, name="badge"),

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 from djmoney.money import Money
 
-from campaigns.models import BudgetLine, Campaign
+from campaigns.models import Activity, BudgetLine, Campaign
 from donations.models import Pledge
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example-campaign.json"
@@ -24,6 +24,8 @@ GOOD = {
     "deadline": "2026-12-24T18:00:00+01:00",
     "stop_at_goal": True,
     "published": True,
+    "account_holder": "Ales B.",
+    "iban": "PL61 1090 1014 0000 0712 1981 2874",
     "lines": [
         {"label": "Coats", "target": "180", "note": "two"},
         {"label": "Boots", "target": "95.50"},
@@ -48,6 +50,7 @@ class ImportCampaignTests(TestCase):
             )
         )
         campaigns = list(Campaign.objects.order_by("pk").values())
+        activities = Activity.objects.count()
         with self.assertRaises(CommandError) as caught:
             self.run_import(content)
         for fragment in fragments:
@@ -57,6 +60,7 @@ class ImportCampaignTests(TestCase):
             "pk", "label", "target", "note", "position"
         )
         self.assertEqual(list(after), before)
+        self.assertEqual(Activity.objects.count(), activities)
 
     def test_it_creates_a_campaign_and_prints_its_address(self):
         out = self.run_import(GOOD)
@@ -177,3 +181,139 @@ class ImportCampaignTests(TestCase):
         data["lines"][1]["target"] = "-1"
         self.assertRefused(data, "lines[1].target")
         self.assertEqual(Campaign.objects.get(slug="ales").title, GOOD["title"])
+
+    # The admin's edit rules, through the models' clean() ----------------------
+
+    def test_publishing_without_a_way_to_pay_is_refused_and_nothing_stored(self):
+        data = {**GOOD, "account_holder": "", "iban": ""}
+        self.assertRefused(
+            data, "published: A campaign needs a way to pay", "(got true)"
+        )
+        self.assertFalse(Campaign.objects.exists())
+
+    def test_other_ways_to_give_alone_are_enough_to_publish(self):
+        data = {
+            **GOOD,
+            "account_holder": "",
+            "iban": "",
+            "payment_other": "Cash at the Gdańsk community centre, Mondays.",
+        }
+        self.run_import(data)
+        campaign = Campaign.objects.get(slug="ales")
+        self.assertTrue(campaign.published)
+        self.assertEqual(campaign.iban, "")
+
+    def test_a_draft_needs_no_way_to_pay_yet(self):
+        self.run_import({**GOOD, "published": False, "account_holder": "", "iban": ""})
+        self.assertFalse(Campaign.objects.get(slug="ales").published)
+
+    def test_an_iban_without_its_holder_is_refused(self):
+        self.assertRefused(
+            {**GOOD, "account_holder": ""}, "account_holder: Give the account holder"
+        )
+
+    def test_publishing_an_existing_draft_without_a_way_to_pay_changes_nothing(self):
+        draft = {**GOOD, "published": False, "account_holder": "", "iban": ""}
+        self.run_import(draft)
+        self.assertRefused(
+            {**draft, "published": True, "title": "Changed"}, "published"
+        )
+        self.assertFalse(Campaign.objects.get(slug="ales").published)
+
+    def test_a_line_target_below_its_earmarks_is_refused(self):
+        self.run_import(GOOD)
+        BudgetLine.objects.filter(label="Coats").update(earmarked=Money("150", "EUR"))
+        data = copy.deepcopy(GOOD)
+        data["lines"][0]["target"] = "100"
+        self.assertRefused(data, "lines[0].target", '"100"')
+
+    def test_the_currency_is_locked_by_the_model(self):
+        self.run_import(GOOD)
+        campaign = Campaign.objects.get(slug="ales")
+        Pledge.objects.create(campaign=campaign, amount=Money("10", "EUR"))
+        self.assertRefused(
+            {**GOOD, "currency": "PLN"},
+            "currency: The currency cannot change once pledges have been made.",
+            '(got "PLN")',
+        )
+
+    def test_the_rule_for_money_over_the_goal_is_imported_in_each_language(self):
+        data = {
+            **GOOD,
+            "over_goal_rule": {
+                "en": "Anything over goes to rent.",
+                "be": "Рэшта — на арэнду.",
+            },
+        }
+        self.run_import(data)
+        campaign = Campaign.objects.get(slug="ales")
+        self.assertEqual(campaign.over_goal_rule_en, "Anything over goes to rent.")
+        self.assertEqual(campaign.over_goal_rule_be, "Рэшта — на арэнду.")
+        self.assertIsNone(campaign.over_goal_rule_pl)
+        self.assertIn("over_goal_rule", json.loads(EXAMPLE.read_text()))
+
+    def test_a_bad_over_goal_rule(self):
+        self.assertRefused({**GOOD, "over_goal_rule": 5}, "over_goal_rule", "string")
+
+    # The Activity record ------------------------------------------------------
+
+    def test_an_import_records_activity_rows(self):
+        self.run_import(GOOD)
+        campaign = Campaign.objects.get(slug="ales")
+        rows = {
+            row.action: row.details
+            for row in Activity.objects.filter(campaign=campaign)
+        }
+        self.assertEqual(
+            set(rows),
+            {
+                Activity.Action.PUBLISHED,
+                Activity.Action.BUDGET_EDITED,
+                Activity.Action.EDITED,
+            },
+        )
+        self.assertEqual(
+            rows[Activity.Action.EDITED], {"created": True, "via": "import_campaign"}
+        )
+        self.assertEqual(
+            rows[Activity.Action.BUDGET_EDITED]["added"],
+            [
+                {"label": "Coats", "target": "180.00"},
+                {"label": "Boots", "target": "95.50"},
+            ],
+        )
+        self.assertTrue(
+            all(row.actor is None for row in Activity.objects.filter(campaign=campaign))
+        )
+
+    def test_an_update_records_what_changed(self):
+        self.run_import(GOOD)
+        Activity.objects.all().delete()
+        changed = copy.deepcopy(GOOD)
+        changed["iban"] = "PL27 1140 2004 0000 3002 0135 5387"
+        changed["lines"][0]["target"] = "200"
+        self.run_import(changed)
+        rows = {row.action: row.details for row in Activity.objects.all()}
+        self.assertEqual(
+            rows,
+            {
+                Activity.Action.EDITED: {"fields": ["iban"], "via": "import_campaign"},
+                Activity.Action.BUDGET_EDITED: {
+                    "added": [],
+                    "changed": [
+                        {"label": "Coats", "target": "200.00", "fields": ["target"]}
+                    ],
+                    "removed": [],
+                    "via": "import_campaign",
+                },
+            },
+        )
+
+    def test_the_same_file_again_records_the_import_and_no_change(self):
+        self.run_import(GOOD)
+        Activity.objects.all().delete()
+        self.run_import(GOOD)
+        self.assertEqual(
+            [(row.action, row.details) for row in Activity.objects.all()],
+            [(Activity.Action.EDITED, {"fields": [], "via": "import_campaign"})],
+        )

@@ -2,6 +2,10 @@
 
 The format is in the README ("Importing a campaign") and docs/example-campaign.json.
 A bad file gets one error naming the field and its value, and changes nothing.
+The edit rules are the admin's: each model's full_clean() runs before it is
+saved (a published campaign needs a way to pay, the currency is fixed once
+pledges exist, a line's target stays at or above what is earmarked to it).
+Every import is written to the campaign's Activity record.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from djmoney.money import Money
 
+from campaigns import rules
 from campaigns.forms import clean_bic, clean_iban, clean_target
-from campaigns.models import BudgetLine, Campaign
+from campaigns.models import Activity, BudgetLine, Campaign
+from campaigns.money import to_cents
 
 REQUIRED = ("title", "slug", "beneficiary", "summary", "lines")
 OPTIONAL = {
@@ -35,6 +41,7 @@ OPTIONAL = {
     "bic": "",
     "bank_name": "",
     "payment_other": "",
+    "over_goal_rule": "",
     "fallback_languages": "",
 }
 TEXT_FIELDS = (
@@ -51,17 +58,34 @@ TEXT_FIELDS = (
     "bic",
     "bank_name",
     "payment_other",
+    "over_goal_rule",
     "fallback_languages",
 )
 LINE_FIELDS = {"label", "target", "note"}
 # Texts that may be given per language: "title": {"en": "…", "be": "…"}, or
 # "title": "…" (English) with "title_be": "…" beside it. English is required
 # wherever the field is.
-TRANSLATED = ("title", "summary", "story", "payment_other")
+TRANSLATED = ("title", "summary", "story", "payment_other", "over_goal_rule")
 TRANSLATED_LINE = ("label", "note")
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 ENGLISH_REQUIRED = ("title", "summary", "label")
+# The campaign's fields the file sets besides its texts (the Activity record
+# names those that changed).
+PLAIN_FIELDS = (
+    "city",
+    "country",
+    "fallback_languages",
+    "currency",
+    "deadline",
+    "stop_at_goal",
+    "published",
+    "account_holder",
+    "iban",
+    "bic",
+    "bank_name",
+)
+VIA = "import_campaign"
 
 
 def bad_file(field: str, value: Any, problem: str) -> CommandError:
@@ -130,9 +154,7 @@ def check(data: Any) -> dict:
             raise bad_file(name, data[name], error.messages[0]) from error
     data["lines"] = check_lines(data["lines"])
     if data["published"] and not data["lines"]:
-        raise bad_file(
-            "lines", [], "a published campaign needs at least one budget line"
-        )
+        raise bad_file("lines", [], rules.message("published_without_lines"))
     return data
 
 
@@ -232,43 +254,56 @@ def check_target(where: str, value: Any) -> Decimal:
 
 
 def import_campaign(data: dict) -> tuple[Campaign, bool]:
-    """Create or update the campaign and its lines. Call inside a transaction:
-    a refusal half-way leaves nothing changed."""
+    """Create or update the campaign and its lines, and record it. Call inside
+    a transaction: a refusal half-way leaves nothing changed.
+
+    Each row is validated by its model's full_clean() before it is saved, while
+    the database still holds what the file replaces: the rules compare the new
+    values with the stored ones (the currency, a line's target)."""
     campaign = Campaign.objects.select_for_update().filter(slug=data["slug"]).first()
     created = campaign is None
     if created:
         campaign = Campaign(slug=data["slug"])
-    elif data["currency"] != campaign.currency and campaign.pledges.exists():
-        raise bad_file(
-            "currency",
-            data["currency"],
-            f"the campaign has pledges in {campaign.currency}; "
-            "its currency cannot change",
-        )
+    before = campaign_values(campaign)
+    was_published = campaign.published
     campaign.beneficiary_name = data["beneficiary"]
     set_texts(campaign, data, TRANSLATED)
-    for name in (
-        "city",
-        "country",
-        "fallback_languages",
-        "currency",
-        "deadline",
-        "stop_at_goal",
-        "published",
-        "account_holder",
-        "iban",
-        "bic",
-        "bank_name",
-    ):
+    for name in PLAIN_FIELDS:
         setattr(campaign, name, data[name])
     campaign.collected = Money(campaign.collected.amount, campaign.currency)
     campaign.promised = Money(campaign.promised.amount, campaign.currency)
     full_clean(campaign, data, exclude=[])
+    changed_fields = sorted(
+        name
+        for name, value in campaign_values(campaign).items()
+        if value != before[name] and name != "published"  # recorded on its own
+    )
     campaign.save()
+    budget = import_lines(campaign, data["lines"])
 
-    # Lines are matched by their English label.
+    if campaign.published != was_published or (created and campaign.published):
+        Activity.objects.record(
+            campaign,
+            Activity.Action.PUBLISHED,
+            details={"published": campaign.published, "via": VIA},
+        )
+    if any(budget.values()):
+        Activity.objects.record(
+            campaign, Activity.Action.BUDGET_EDITED, details={**budget, "via": VIA}
+        )
+    edited = {"created": True} if created else {"fields": changed_fields}
+    Activity.objects.record(
+        campaign, Activity.Action.EDITED, details={**edited, "via": VIA}
+    )
+    return campaign, created
+
+
+def import_lines(campaign: Campaign, items: list[dict]) -> dict[str, list[dict]]:
+    """Make the campaign's lines the file's, matched by English label. Returns
+    the lines added, changed and removed, as the Activity record names them."""
     existing = {line.label_en: line for line in campaign.lines.all()}
-    wanted = {line["label"] for line in data["lines"]}
+    wanted = {item["label"] for item in items}
+    budget: dict[str, list[dict]] = {"added": [], "changed": [], "removed": []}
     for label, line in existing.items():
         if label not in wanted:
             if line.pledges.exists():
@@ -278,16 +313,55 @@ def import_campaign(data: dict) -> tuple[Campaign, bool]:
                     "this line is missing from the file but has pledges "
                     "earmarked to it, so it cannot be removed: keep it in the file",
                 )
+            budget["removed"].append(line_details(line))
             line.delete()
-    for position, item in enumerate(data["lines"]):
-        line = existing.get(item["label"]) or BudgetLine(campaign=campaign)
+    for position, item in enumerate(items):
+        line = existing.get(item["label"])
+        if line is None:
+            line, before = BudgetLine(campaign=campaign), None
+        else:
+            before = line_values(line)
         set_texts(line, item, TRANSLATED_LINE)
         line.target = Money(item["target"], campaign.currency)
         line.earmarked = Money(line.earmarked.amount, campaign.currency)
+        line.earmarked_collected = Money(
+            line.earmarked_collected.amount, campaign.currency
+        )
         line.position = position
         full_clean(line, item, exclude=["campaign"], prefix=f"lines[{position}].")
+        if before is None:
+            budget["added"].append(line_details(line))
+        elif changed := sorted(
+            name for name, value in line_values(line).items() if value != before[name]
+        ):
+            budget["changed"].append({**line_details(line), "fields": changed})
         line.save()
-    return campaign, created
+    return budget
+
+
+def campaign_values(campaign: Campaign) -> dict[str, Any]:
+    names = [
+        "beneficiary_name",
+        *(f"{name}_{code}" for name in TRANSLATED for code in LANGUAGES),
+        *PLAIN_FIELDS,
+    ]
+    return {name: blank_as_none(getattr(campaign, name)) for name in names}
+
+
+def line_values(line: BudgetLine) -> dict[str, Any]:
+    names = [f"{name}_{code}" for name in TRANSLATED_LINE for code in LANGUAGES]
+    values = {name: blank_as_none(getattr(line, name)) for name in names}
+    return {**values, "target": to_cents(line.target.amount), "position": line.position}
+
+
+def blank_as_none(value: Any) -> Any:
+    # A language without a text is None or "", as it was last saved.
+    return None if value == "" else value
+
+
+def line_details(line: BudgetLine) -> dict[str, str]:
+    # As the admin records lines: by label, never by a donor's anything.
+    return {"label": line.label_en, "target": str(to_cents(line.target.amount))}
 
 
 def set_texts(instance, data: dict, fields: tuple[str, ...]) -> None:

@@ -10,8 +10,6 @@ class HealthzTests(TestCase):
         self.assertEqual(response.status_code, 200)
 
     def test_it_answers_503_when_the_database_does_not(self):
-        with mock.patch(
-            "campaigns.views.connection.cursor", side_effect=OperationalError
-        ):
+        with mock.patch("config.views.connection.cursor", side_effect=OperationalError):
             response = self.client.get("/healthz")
         self.assertEqual(response.status_code, 503)

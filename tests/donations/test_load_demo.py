@@ -37,8 +37,8 @@ class LoadDemoTests(TemporaryMediaMixin, TestCase):
             ],
         )
         states = {c.slug: (c.published, c.state()) for c in Campaign.objects.all()}
-        # donations.demo pledges Alesia's goal (money still on its way).
-        self.assertEqual(states["alesia-laptop"], (True, "goal_reached"))
+        # donations.demo promises Alesia's goal (money still on its way).
+        self.assertEqual(states["alesia-laptop"], (True, "fully_promised"))
         self.assertEqual(states["siarhei-dentist"], (True, "closed"))
         self.assertFalse(states["tatsiana-draft"][0])
         self.assertEqual(Campaign.objects.get(slug="alesia-laptop").currency, "PLN")
