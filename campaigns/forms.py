@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 from stdnum import iban as stdnum_iban
@@ -14,6 +15,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from campaigns import photos
 from campaigns.models import BudgetLine, Campaign, Photo
+from campaigns.money import CENT, AmountField
 from campaigns.templatetags.money import format_money
 
 BIC_PATTERN = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
@@ -68,7 +70,18 @@ def clean_target(value: Decimal | None) -> Decimal:
     return value
 
 
+def _model_field(name: str):
+    return Campaign._meta.get_field(name)
+
+
 class CampaignForm(forms.ModelForm):
+    # Typed like every amount (campaigns.money.parse_amount).
+    max_pledge = AmountField(
+        label=capfirst(_model_field("max_pledge").verbose_name),
+        initial=_model_field("max_pledge").default,
+        min_value=CENT,
+    )
+
     class Meta:
         model = Campaign
         fields = (
@@ -84,6 +97,7 @@ class CampaignForm(forms.ModelForm):
             "currency",
             "deadline",
             "stop_at_goal",
+            "over_goal_rule",
             "pledge_expiry_days",
             "max_pledge",
             "account_holder",
@@ -114,9 +128,9 @@ class CampaignForm(forms.ModelForm):
 
 class BudgetLineForm(forms.ModelForm):
     # The amount only: a line is always in its campaign's currency.
-    target = forms.DecimalField(
-        label=_("target"), max_digits=12, decimal_places=2, localize=False
-    )
+    # Typed like every amount (campaigns.money.parse_amount, in the admin's
+    # language): "1,250" is refused as ambiguous on an English page.
+    target = AmountField(label=_("target"))
 
     class Meta:
         model = BudgetLine

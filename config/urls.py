@@ -6,9 +6,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from campaigns import views as campaign_views
 from config.auth import LockoutAdminAuthenticationForm
-from config.views import ping, robots_txt
+from config.views import favicon, healthz, ping, robots_txt
 
 # Guessing staff passwords meets a cool-off (config/auth.py).
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -16,10 +15,12 @@ admin.site.login_form = LockoutAdminAuthenticationForm
 handler500 = "config.security.server_error"
 
 urlpatterns = [
-    path("healthz", campaign_views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
     path("ping", ping, name="ping"),
     path("robots.txt", robots_txt, name="robots_txt"),
-    path("favicon.ico", campaign_views.favicon, name="favicon"),
+    path("favicon.ico", favicon, name="favicon"),
+    # The staff login (donations.views.staff_login) before the admin's own.
+    path("admin/", include("donations.staff_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

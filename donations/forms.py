@@ -1,37 +1,36 @@
+"""The donor's pledge form and the team's desk forms.
+
+Every amount a person types is read by campaigns.money.AmountField (one parser,
+in the page's language). The desk's money forms check the rules of
+campaigns.rules in clean() and ask a second, explicit confirmation where a rule
+wants one; donations.pledging checks the same rules again under the campaign's
+lock, and `refused()` shows what it says beside the right field.
+"""
+
 from __future__ import annotations
 
 import re
 import secrets
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 
-from babel.numbers import get_decimal_symbol, get_group_symbol
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
 
-from campaigns.models import BudgetLine, Campaign, Coverage
-from campaigns.money import to_cents
+from campaigns import rules
+from campaigns.models import BudgetLine, Campaign
+from campaigns.money import CENT, AmountField, AmountInput, to_cents
 from campaigns.templatetags.money import format_money
 from donations.models import REFERENCE_LENGTH, normalize_reference
-from donations.pledging import PLEDGE_MIN, Donor
+from donations.pledging import PLEDGE_MIN, Donor, PledgeRefused
 
 SUGGESTED_AMOUNTS = [Decimal(n) for n in ("10", "25", "50", "100")]
 OTHER = "other"
 MOST_NEEDED = ""
 
-# Digits, thousands grouped by spaces or not at all ("1 250", "1250"), and at
-# most one separator before the cents, a point or a comma (parse_amount decides
-# which the page's language allows). Signs, exponents ("1e3"), "NaN" and
-# "Infinity" never match.
-SPACES = "[ \u00a0\u202f\u2009]"
-SPACES_RE = re.compile(SPACES)
-AMOUNT_RE = re.compile(
-    rf"^(?P<units>\d{{1,12}}|\d{{1,3}}(?:{SPACES}\d{{3}}){{1,3}})"
-    r"(?:(?P<separator>[.,])(?P<cents>\d+))?$"
-)
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # Control characters (but tab and newline) and bidirectional controls: shown on
 # the public page they could rewrite the text around a donor's name or message.
@@ -46,52 +45,6 @@ def without_unsafe_characters(text: str) -> str:
 
 def new_submission_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-def parse_amount(text: str, language: str | None = None) -> Decimal:
-    """A donor's typed amount as a Decimal, or ValidationError with a code.
-
-    Read in the page's language (the active one by default): "12,50" is 12.50 on
-    a Polish, Belarusian, Russian or Ukrainian page, where the comma marks the
-    cents, and "12.50" too, since a point never groups thousands there. On an
-    English page a comma groups thousands, so "12,50" and "1,250" could each be
-    either amount: refused ("ambiguous") rather than guessed, as is "1.250" on a
-    Polish page. Thousands may be grouped with spaces only ("1 250").
-    """
-    compact = (text or "").strip()
-    if not compact:
-        raise ValidationError(_("Enter an amount."), code="required")
-    match = AMOUNT_RE.match(compact)
-    if match is None:
-        raise ValidationError(
-            _("Enter the amount as a number, for example 25 or 12.50."),
-            code="invalid",
-        )
-    units = SPACES_RE.sub("", match["units"])
-    separator, cents = match["separator"], match["cents"]
-    if separator is not None:
-        locale = to_locale(language or get_language() or "en")
-        is_decimal_symbol = separator == get_decimal_symbol(locale)
-        if not is_decimal_symbol and (
-            separator == get_group_symbol(locale) or len(cents) == 3
-        ):
-            raise ValidationError(
-                _(
-                    "“%(value)s” could mean two different amounts. Write it "
-                    "without a thousands separator, with a point before the "
-                    "cents: for example 1250 or 12.50."
-                ),
-                code="ambiguous",
-                params={"value": compact},
-            )
-        if len(cents) > 2:
-            raise ValidationError(
-                _("Use at most two decimal places."), code="max_decimal_places"
-            )
-    try:
-        return Decimal(f"{units}.{cents or '0'}")
-    except InvalidOperation as error:  # pragma: no cover - the regex forbids it
-        raise ValidationError(_("Enter a number."), code="invalid") from error
 
 
 class TokenForm(forms.Form):
@@ -120,13 +73,10 @@ class PledgeForm(forms.Form):
     amount = forms.ChoiceField(
         label=_("Amount"), required=False, widget=forms.RadioSelect
     )
-    other_amount = forms.CharField(
+    other_amount = AmountField(
         label=_("Other amount"),
         required=False,
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={"inputmode": "decimal", "autocomplete": "off", "size": "8"}
-        ),
+        widget=AmountInput(attrs={"size": "8"}),
     )
     line = LineChoiceField(
         label=_("What it is for"), required=False, widget=forms.RadioSelect
@@ -168,7 +118,7 @@ class PledgeForm(forms.Form):
         self,
         *args,
         campaign: Campaign | None,
-        coverage: Coverage | None = None,
+        coverage: rules.Coverage | rules.Lines | None = None,
         **kwargs,
     ):
         """Without a campaign, the form is checked against none yet: any
@@ -260,11 +210,11 @@ class PledgeForm(forms.Form):
             )
         if "amount" in self.errors or "other_amount" in self.errors:
             return cleaned
-        other = cleaned.get("other_amount", "")
+        other = cleaned.get("other_amount")  # a Decimal, already parsed
         choice = cleaned.get("amount", "")
         try:
-            if other.strip():
-                value = parse_amount(other)
+            if other is not None:
+                value = other
             elif choice and choice != OTHER:
                 value = Decimal(choice)
             elif choice == OTHER:
@@ -273,7 +223,7 @@ class PledgeForm(forms.Form):
                 raise ValidationError(_("Choose or enter an amount."), code="required")
             self._check_limits(value)
         except ValidationError as error:
-            self.add_error("other_amount" if other.strip() else "amount", error)
+            self.add_error("other_amount" if other is not None else "amount", error)
         else:
             cleaned["pledge_amount"] = to_cents(value)
         return cleaned
@@ -310,7 +260,7 @@ class PledgeForm(forms.Form):
         if code in ("invalid_choice", "covered"):
             self.add_error("line", self._line_error(code, self.cleaned_data["line"]))
         else:
-            typed = self.cleaned_data.get("other_amount", "").strip()
+            typed = self.cleaned_data.get("other_amount") is not None
             self.add_error(
                 "other_amount" if typed else "amount", self._amount_error(code)
             )
@@ -325,26 +275,6 @@ class PledgeForm(forms.Form):
             message=data["message"],
             language=language,
         )
-
-
-# Admin forms ---------------------------------------------------------------
-
-
-def _positive_amount(**kwargs) -> forms.DecimalField:
-    return forms.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), **kwargs
-    )
-
-
-class ReceiveForm(forms.Form):
-    amount = _positive_amount(
-        label=_("Amount that arrived"),
-        help_text=_("What the account was credited with, in the campaign's currency."),
-    )
-
-
-class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
 # ---------------------------------------------------------------------------
@@ -377,21 +307,212 @@ class FindForm(forms.Form):
         return reference
 
 
-class GiftForm(forms.Form):
-    """Money that arrived without a usable reference: recorded as received.
+def _reason_field(label=None, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Reason"),
+        max_length=200,
+        help_text=_("Kept in the campaign's record."),
+        **kwargs,
+    )
 
-    With `campaign=` (the desk, on one campaign's page) the campaign is given;
-    with `campaigns=` (the admin) the volunteer picks one of those, and the line
-    must belong to it.
+
+# Which field a refusal from donations.pledging belongs beside.
+REFUSAL_FIELDS = {
+    "needs_confirmation": "amount",
+    "invalid": "amount",
+    "min_value": "amount",
+    "max_value": "amount",
+    "invalid_choice": "line",
+    "reopen_deadline_passed": "deadline",
+    "reopen_deadline_past": "deadline",
+    "goal_collected": "stop_at_goal",
+}
+
+
+class DeskForm(forms.Form):
+    """A desk form; `refused()` shows a refusal that donations.pledging raised
+    after the form was valid (the pledge or campaign changed in between).
+
+    Several forms share the pledge's card, so each names its fields' ids after
+    its job ("id_correct_amount"); the posted names stay plain ("amount")."""
+
+    job = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        if self.job:
+            kwargs.setdefault("auto_id", f"id_{self.job}_%s")
+        super().__init__(*args, **kwargs)
+
+    def refused(self, refusal: PledgeRefused) -> None:
+        field = REFUSAL_FIELDS.get(refusal.code)
+        if field not in self.fields:
+            field = None
+        self.add_error(field, ValidationError(refusal.message, code=refusal.code))
+
+
+class ConfirmedAmountForm(DeskForm):
+    """An amount of money that arrived, with a second, explicit step when a rule
+    finds it surprising (campaigns.rules): the form is refused once, showing
+    both figures side by side and a checkbox; ticked, it goes through.
+
+    The tick holds for the amount it was shown for only (`confirmed_amount`
+    carries that amount): change the amount and the form asks again, with the
+    new figures. `confirmed` is what the write function is told.
     """
 
-    campaign = forms.ModelChoiceField(
-        label=_("Campaign"), queryset=Campaign.objects.none()
-    )
-    amount = _positive_amount(
-        label=_("Amount that arrived"),
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
-    )
+    amount = AmountField(label=_("Amount that arrived"), min_value=CENT)
+    confirm = forms.BooleanField(label=_("Yes, this is right"), required=False)
+    confirmed_amount = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    currency: str = ""
+    # Set in clean(): the amount to confirm, if one was asked for.
+    amount_to_confirm: Decimal | None = None
+    confirmation_label = ""
+    confirmed = False
+
+    def __init__(self, *args, currency: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["amount"].currency = currency
+
+    @property
+    def asks_confirmation(self) -> bool:
+        return self.amount_to_confirm is not None
+
+    @property
+    def confirmed_amount_value(self) -> str:
+        """The hidden `confirmed_amount` to send with the tick (never localized)."""
+        return str(self.amount_to_confirm)
+
+    def money(self, amount: Decimal) -> str:
+        return format_money(amount, self.currency)
+
+    def needs_confirmation(self, amount: Decimal) -> bool:
+        raise NotImplementedError
+
+    def confirmation_message(self, amount: Decimal) -> str:
+        raise NotImplementedError
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        amount = cleaned.get("amount")
+        if amount is None:
+            return cleaned
+        amount = cleaned["amount"] = to_cents(amount)
+        if not self.needs_confirmation(amount):
+            return cleaned
+        if cleaned.get("confirm") and cleaned.get("confirmed_amount") == str(amount):
+            self.confirmed = True
+        else:
+            self.ask_confirmation(amount, self.confirmation_message(amount))
+        return cleaned
+
+    def ask_confirmation(self, amount: Decimal, message: str) -> None:
+        self.amount_to_confirm = amount
+        # The checkbox's own words name the figures (its field's label was
+        # read before clean() ran, when the amount was not known yet).
+        self.confirmation_label = self.confirm_label(amount)
+        self.add_error("amount", ValidationError(message, code="needs_confirmation"))
+
+    def confirm_label(self, amount: Decimal) -> str:
+        return _("Yes, %(amount)s is right.") % {"amount": self.money(amount)}
+
+    def refused(self, refusal: PledgeRefused) -> None:
+        received = getattr(refusal, "received", None)
+        if refusal.code == "needs_confirmation" and received is not None:
+            # The pledge or campaign changed since clean(): ask again, in the
+            # words (and with the figures) of the write that refused.
+            self.ask_confirmation(to_cents(received.amount), refusal.message)
+            return
+        super().refused(refusal)
+
+
+class ReceiveForm(ConfirmedAmountForm):
+    """The money that arrived for a pledge (`expected`: the pledged amount)."""
+
+    job = "receive"
+
+    def __init__(self, *args, expected: Money, **kwargs) -> None:
+        kwargs.setdefault("initial", {"amount": expected.amount})
+        super().__init__(*args, currency=str(expected.currency), **kwargs)
+        self.expected = to_cents(expected.amount)
+        self.fields["amount"].help_text = _(
+            "What the account was credited with: the pledge was %(expected)s."
+        ) % {"expected": self.money(self.expected)}
+
+    def needs_confirmation(self, amount: Decimal) -> bool:
+        return rules.needs_confirmation(expected=self.expected, received=amount)
+
+    def confirmation_message(self, amount: Decimal) -> str:
+        return _(
+            "You typed %(received)s; the pledge was %(expected)s. Check the "
+            "amount on the bank statement, then tick to confirm it."
+        ) % {"received": self.money(amount), "expected": self.money(self.expected)}
+
+    def confirm_label(self, amount: Decimal) -> str:
+        return _("Yes, %(received)s arrived for this %(expected)s pledge.") % {
+            "received": self.money(amount),
+            "expected": self.money(self.expected),
+        }
+
+
+class CorrectForm(ReceiveForm):
+    """A new amount for money already received, with the reason. The second
+    step compares it with the PLEDGED amount (`expected`), like a receipt."""
+
+    job = "correct"
+
+    reason = _reason_field(_("Why correct it?"))
+
+    def __init__(
+        self, *args, expected: Money, current: Money | None = None, **kwargs
+    ) -> None:
+        if current is not None:
+            kwargs.setdefault("initial", {"amount": current.amount})
+        super().__init__(*args, expected=expected, **kwargs)
+        self.current = to_cents(current.amount) if current is not None else None
+        self.fields["amount"].label = _("Correct amount")
+        if self.current is not None:
+            self.fields["amount"].help_text = _(
+                "Recorded now: %(current)s; the pledge was %(expected)s."
+            ) % {
+                "current": self.money(self.current),
+                "expected": self.money(self.expected),
+            }
+        self.order_fields(["amount", "confirm", "confirmed_amount", "reason"])
+
+    def clean_amount(self) -> Decimal:
+        amount = self.cleaned_data["amount"]
+        if self.current is not None and to_cents(amount) == self.current:
+            raise ValidationError(
+                _("%(amount)s is the amount recorded already."),
+                code="unchanged",
+                params={"amount": self.money(self.current)},
+            )
+        return amount
+
+
+class UndoForm(DeskForm):
+    job = "undo"
+
+    reason = _reason_field(_("Why undo the receipt?"))
+
+
+class CancelForm(DeskForm):
+    job = "cancel"
+
+    reason = _reason_field()
+
+
+class GiftForm(ConfirmedAmountForm):
+    """Money that arrived without a usable reference, recorded as received.
+
+    A gift larger than what the campaign still needs (its goal less the money
+    collected) needs the second step.
+    """
+
+    job = "gift"
+
     line = forms.ModelChoiceField(
         label=_("Budget line"),
         queryset=BudgetLine.objects.none(),
@@ -405,49 +526,67 @@ class GiftForm(forms.Form):
         help_text=_("Where the money came from, for the team."),
     )
 
-    def __init__(
-        self,
-        *args,
-        campaign: Campaign | None = None,
-        campaigns: QuerySet[Campaign] | None = None,
-        **kwargs,
-    ) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
+        super().__init__(*args, currency=campaign.currency, **kwargs)
         self.campaign = campaign
-        if campaign is not None:
-            del self.fields["campaign"]
-            self.fields["line"].queryset = campaign.lines.all()
-        else:
-            self.fields["campaign"].queryset = campaigns.order_by("title")
-            self.fields["line"].queryset = BudgetLine.objects.filter(
-                campaign__in=campaigns.values("pk")
-            ).select_related("campaign")
+        # Only this campaign's lines: a line of another one is "not a choice".
+        self.fields["line"].queryset = campaign.lines.all()
+        self.goal = to_cents(campaign.goal.amount)
+        self.collected = to_cents(campaign.collected.amount)
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        campaign = self.campaign or cleaned.get("campaign")
-        line = cleaned.get("line")
-        if campaign and line and line.campaign_id != campaign.pk:
-            self.add_error(
-                "line",
-                ValidationError(
-                    _("This line belongs to another campaign."), code="invalid_choice"
-                ),
+    @property
+    def remaining_need(self) -> Decimal:
+        return rules.remaining_need(goal=self.goal, collected=self.collected)
+
+    def needs_confirmation(self, amount: Decimal) -> bool:
+        return rules.gift_needs_confirmation(
+            amount=amount, goal=self.goal, collected=self.collected
+        )
+
+    def confirmation_message(self, amount: Decimal) -> str:
+        figures = {
+            "amount": self.money(amount),
+            "need": self.money(self.remaining_need),
+            "goal": self.money(self.goal),
+            "collected": self.money(self.collected),
+        }
+        if self.remaining_need <= 0:
+            return (
+                _(
+                    "You typed %(amount)s; the campaign has collected "
+                    "%(collected)s, its goal of %(goal)s already. Check the "
+                    "amount, then tick to confirm it."
+                )
+                % figures
             )
-        cleaned["campaign"] = campaign
-        return cleaned
+        return (
+            _(
+                "You typed %(amount)s; the campaign still needs %(need)s to "
+                "reach its goal of %(goal)s. Check the amount, then tick to "
+                "confirm it."
+            )
+            % figures
+        )
+
+    def confirm_label(self, amount: Decimal) -> str:
+        return _("Yes, record %(amount)s, more than the campaign still needs.") % {
+            "amount": self.money(amount)
+        }
 
 
-class CloseForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why close it now?"),
-        max_length=200,
-        help_text=_("Kept in the campaign's record."),
-    )
+class CloseForm(DeskForm):
+    job = "close"
+
+    reason = _reason_field(_("Why close it now?"))
 
 
-class ReopenForm(forms.Form):
-    reason = forms.CharField(label=_("Why reopen it?"), max_length=200)
+class ReopenForm(DeskForm):
+    """Reopening by hand, judged on COLLECTED money (rules.reopen_refusal):
+    promises never keep a campaign closed."""
+
+    job = "reopen"
+
+    reason = _reason_field(_("Why reopen it?"))
     deadline = forms.DateTimeField(
         label=_("New deadline"),
         required=False,
@@ -458,41 +597,70 @@ class ReopenForm(forms.Form):
         label=_("Stop at goal"),
         required=False,
         help_text=_(
-            "A campaign closed by its goal reopens only with a larger goal "
-            "(add a line or raise a target first) or with this unticked."
+            "A campaign whose collected money reached its goal reopens only with "
+            "a larger goal (add a line or raise a target first) or with this "
+            "unticked."
         ),
     )
 
-    def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
+    def __init__(
+        self, *args, campaign: Campaign, now: datetime | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
+        self.now = now or timezone.now()
         self.fields["stop_at_goal"].initial = campaign.stop_at_goal
 
-    def clean_deadline(self):
+    def clean_deadline(self) -> datetime | None:
         deadline = self.cleaned_data["deadline"]
-        now = timezone.now()
-        if deadline is not None and deadline <= now:
+        if deadline is not None and deadline <= self.now:
             raise ValidationError(
-                _("The new deadline must be in the future."), code="deadline_past"
-            )
-        if deadline is None and self.campaign.deadline_passed(now):
-            raise ValidationError(
-                _("The deadline has passed: give a new one."), code="deadline_passed"
+                rules.message("reopen_deadline_past"), code="reopen_deadline_past"
             )
         return deadline
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("stop_at_goal") and self.campaign.goal_reached():
-            self.add_error(
-                "stop_at_goal",
-                ValidationError(
-                    _(
-                        "The goal is already reached, so the campaign would refuse "
-                        "pledges at once: raise the goal first (add a line or a "
-                        "larger target), or untick “stop at goal”."
-                    ),
-                    code="goal_reached",
-                ),
-            )
+        if "deadline" in self.errors:
+            return cleaned
+        campaign = self.campaign
+        code = rules.reopen_refusal(
+            closed=campaign.is_closed(self.now),
+            stop_at_goal=cleaned.get("stop_at_goal", False),
+            goal=to_cents(campaign.goal.amount),
+            collected=to_cents(campaign.collected.amount),
+            deadline=cleaned.get("deadline") or campaign.deadline,
+            now=self.now,
+        )
+        if code is not None:
+            field = REFUSAL_FIELDS.get(code)
+            self.add_error(field, ValidationError(rules.message(code), code=code))
         return cleaned
+
+
+class NoteForm(DeskForm):
+    job = "note"
+
+    note = forms.CharField(
+        label=_("Team note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For the team only: never shown to the donor or the public."),
+    )
+
+
+class MessageForm(DeskForm):
+    """Hide a donor's message from the public page, or show it again."""
+
+    job = "message"
+
+    HIDDEN, SHOWN = "hidden", "shown"
+    visibility = forms.ChoiceField(
+        label=_("Message"),
+        choices=[(HIDDEN, _("Hidden")), (SHOWN, _("Shown"))],
+    )
+
+    @property
+    def hidden(self) -> bool:
+        return self.cleaned_data["visibility"] == self.HIDDEN

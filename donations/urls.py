@@ -5,14 +5,23 @@ from donations import views
 app_name = "donations"
 
 urlpatterns = [
+    path("c/<slug:slug>/", views.campaign_detail, name="campaign"),
     path("c/<slug:slug>/give/", views.pledge, name="pledge"),
     path("thanks/<str:access_key>/", views.thanks, name="thanks"),
     path("thanks/<str:access_key>/qr.svg", views.thanks_qr, name="thanks_qr"),
-    # The team's desk (staff only): confirm money, close, reopen, export.
+    # The team's desk (staff only): every job done with money.
     path("desk/", views.desk, name="desk"),
     path("desk/p/<str:reference>/", views.pledge_card, name="desk_pledge"),
     path("desk/p/<str:reference>/receive/", views.receive, name="desk_receive"),
+    path("desk/p/<str:reference>/correct/", views.correct, name="desk_correct"),
+    path("desk/p/<str:reference>/undo/", views.undo, name="desk_undo"),
     path("desk/p/<str:reference>/cancel/", views.cancel, name="desk_cancel"),
+    path("desk/p/<str:reference>/note/", views.note, name="desk_note"),
+    path(
+        "desk/p/<str:reference>/message/",
+        views.message_visibility,
+        name="desk_message",
+    ),
     path("desk/c/<int:campaign_id>/gift/", views.gift, name="desk_gift"),
     path("desk/c/<int:campaign_id>/close/", views.close, name="desk_close"),
     path("desk/c/<int:campaign_id>/reopen/", views.reopen, name="desk_reopen"),

@@ -1,4 +1,4 @@
-"""The pledge form page, the thank-you page and its EPC QR code.
+"""The campaign page, the pledge form page, the thank-you page and its EPC QR code.
 
 Status codes: bad input answers 400; a campaign that stopped accepting (goal
 reached, deadline passed, closed) answers 409 Conflict with its state, since the
@@ -8,9 +8,12 @@ Either way nothing is stored.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     Http404,
     HttpRequest,
@@ -32,28 +35,38 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from campaigns.models import Campaign
-from campaigns.permissions import campaigns_for, campaigns_where, can
+from campaigns import views as campaign_views
+from campaigns.cache import cache_page_by, campaign_page
+from campaigns.models import Activity, Campaign
+from campaigns.permissions import (
+    ORGANIZER,
+    campaigns_for,
+    campaigns_where,
+    can,
+    is_in_any_team,
+)
+from campaigns.templatetags.money import format_money
 from donations.export import pledge_rows
 from donations.forms import (
     CancelForm,
     CloseForm,
+    CorrectForm,
     FindForm,
     GiftForm,
+    MessageForm,
+    NoteForm,
     PledgeForm,
     ReceiveForm,
     ReopenForm,
     TokenForm,
+    UndoForm,
 )
 from donations.models import Pledge, normalize_reference
 from donations.payment import epc_qr_svg, payment_details
 from donations.pledging import (
     CampaignNotAccepting,
     PledgeRefused,
-    PledgeStateError,
-    ReopenRefused,
     campaign_close,
-    campaign_for_pledging,
     campaign_reopen,
     gift_record,
     pledge_at_once,
@@ -61,12 +74,29 @@ from donations.pledging import (
     pledge_create,
     pledge_for_token,
     pledge_receive,
+    pledge_set_message_hidden,
+    pledge_set_note,
+    receipt_correct,
+    receipt_undo,
 )
 from donations.progress import campaign_progress
 from donations.ratelimit import limit_pledges
 
 BAD_INPUT = 400
 NOT_ACCEPTING = 409
+
+
+@require_safe
+@cache_page_by(campaign_page)
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The public campaign page: the story and lines from campaigns, the money
+    (progress, recent supporters, the way to give) from here. Fixed queries."""
+    campaign = get_object_or_404(
+        Campaign.objects.published().prefetch_related("lines", "photos"), slug=slug
+    )
+    return campaign_views.render_campaign_page(
+        request, campaign, extra_context={"progress": campaign_progress(campaign)}
+    )
 
 
 def _see_other(pledge: Pledge) -> HttpResponse:
@@ -104,16 +134,16 @@ def pledge(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign_for_page(slug)
     if not campaign.is_accepting_pledges():
         return _render_form(request, campaign, None)
-    form = PledgeForm(campaign=campaign, coverage=campaign.coverage())
+    form = PledgeForm(campaign=campaign, coverage=campaign.line_states())
     return _render_form(request, campaign, form)
 
 
 def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
     """The usual pledge (no line chosen) is written first, in one statement
     that counts it only if the campaign accepts it (pledge_at_once): nothing is
-    read. Otherwise, check the form against a plain read of the campaign, then
-    pledge_create, which checks again what may have changed meanwhile, under
-    the campaign's row lock, and says why it refuses.
+    read. Otherwise, check the form against a read of the campaign and its
+    lines, then pledge_create, which checks again what may have changed
+    meanwhile as it writes, and says why it refuses.
 
     A form posted again (double click, back and resubmit, a retry after a
     timeout) finds the pledge its token made and shows it, creating nothing:
@@ -134,13 +164,12 @@ def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
             )
             if made is not None:
                 return _see_other(made)
-    try:
-        campaign = campaign_for_pledging(slug)
-    except Campaign.DoesNotExist:
-        raise Http404("No campaign here.") from None
+    campaign = _campaign_for_page(slug)
     form = None
     if campaign.is_accepting_pledges(now):
-        form = PledgeForm(request.POST, campaign=campaign, coverage=campaign.coverage())
+        form = PledgeForm(
+            request.POST, campaign=campaign, coverage=campaign.line_states()
+        )
         if form.is_valid():
             try:
                 return _see_other(
@@ -165,8 +194,6 @@ def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
     existing = _pledge_for_token(request.POST)
     if existing is not None:
         return _see_other(existing)
-    # The page shows more of the campaign than a pledge reads.
-    campaign = _campaign_for_page(slug)
     if form is None:
         return _render_form(request, campaign, None, status=NOT_ACCEPTING)
     return _render_form(request, campaign, form, status=BAD_INPUT)
@@ -220,15 +247,20 @@ def thanks_qr(request: HttpRequest, access_key: str) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------
-# The team's desk: the few jobs done with money, quick on a phone.
+# The team's desk: the ONE place for every job done with money, quick on a phone.
 #
-# Type a reference code, see one pledge, confirm the amount that arrived or cancel
-# it; record a gift; close a collection (any team member) or reopen it
-# (organizers); export pledges as CSV (organizers). Every change goes through
-# donations.pledging, which keeps the totals exact and writes the record.
+# Type a reference code and see one pledge: confirm the amount that arrived,
+# correct it or undo the receipt (with a reason), cancel a pending pledge, keep a
+# team note, hide or show the donor's message (organizers). Per campaign: record
+# a gift, close the collection (any team member), reopen it and export pledges
+# as CSV (organizers). Every change goes through donations.pledging, which keeps
+# the totals exact and writes the record; the admin only lists and shows.
 #
-# Whoever is not in a campaign's team gets 404 for its pledges and pages (they
-# "do not exist" for them); a team member whose role does not allow the job, 403.
+# Every POST goes through a form: bad input answers 400 with the messages beside
+# the fields and stores nothing; success redirects (POST/redirect/GET) with a
+# message. Whoever is not in a campaign's team gets 404 for its pledges and
+# pages (they "do not exist" for them); a team member whose role does not allow
+# the job, 403.
 # ---------------------------------------------------------------------------
 
 
@@ -245,6 +277,13 @@ def _pledge_or_404(request: HttpRequest, reference: str) -> Pledge:
         ),
         reference=normalize_reference(reference),
     )
+
+
+def _pledge_for_job(request: HttpRequest, reference: str, job: str) -> Pledge:
+    pledge = _pledge_or_404(request, reference)
+    if not can(request.user, job, pledge.campaign):
+        raise PermissionDenied
+    return pledge
 
 
 def _campaign_or_404(request: HttpRequest, campaign_id: int, job: str) -> Campaign:
@@ -267,7 +306,10 @@ def desk(request: HttpRequest) -> HttpResponse:
         except Http404:
             form.add_error(
                 "reference",
-                _("No pledge with this reference in your campaigns."),
+                ValidationError(
+                    _("No pledge with this reference in your campaigns."),
+                    code="not_found",
+                ),
             )
         else:
             return redirect("donations:desk_pledge", reference=reference)
@@ -277,7 +319,10 @@ def desk(request: HttpRequest) -> HttpResponse:
         .prefetch_related("lines")
         .order_by("title")
     ]
-    status = 404 if form.is_bound and not form.is_valid() else 200
+    status = 200
+    if form.is_bound and not form.is_valid():
+        # A well-formed reference that is not theirs "does not exist" for them.
+        status = 404 if form.has_error("reference", "not_found") else BAD_INPUT
     return _render(
         request,
         "donations/desk/desk.html",
@@ -296,24 +341,80 @@ def _jobs(request: HttpRequest, campaign: Campaign) -> dict[str, bool]:
     }
 
 
-def _card(request, pledge: Pledge, *, receive_form=None, cancel_form=None, status=200):
-    initial = (pledge.received_amount or pledge.amount).amount
+def _card(request: HttpRequest, pledge: Pledge, *, status: int = 200, **forms):
+    """The pledge's card with the jobs its status and the user's role allow;
+    `forms` replaces the blank form of the job that was just refused."""
+    user, campaign = request.user, pledge.campaign
+    received = pledge.status == Pledge.Status.RECEIVED
+    may_change = can(user, "receive", campaign)
+    jobs = {
+        "receive": not received and may_change,
+        "correct": received and may_change,
+        "undo": received and may_change,
+        "cancel": pledge.status == Pledge.Status.PENDING
+        and can(user, "cancel", campaign),
+        "note": may_change,
+        "moderate": bool(pledge.message) and can(user, "moderate", campaign),
+    }
+    blank = {
+        "receive_form": lambda: ReceiveForm(expected=pledge.amount),
+        "correct_form": lambda: CorrectForm(
+            expected=pledge.amount, current=pledge.received_amount
+        ),
+        "undo_form": UndoForm,
+        "cancel_form": CancelForm,
+        "note_form": lambda: NoteForm(initial={"note": pledge.note}),
+    }
+    context = {name: forms.get(name) or make() for name, make in blank.items()}
+    # Shown at the top: the form they belong to may be gone from the card (a
+    # pledge received meanwhile no longer offers "Received").
+    errors = [error for form in forms.values() for error in form.non_field_errors()]
+    history = (
+        _history(campaign, pledge.reference)
+        if can(user, "view_activity", campaign)
+        else None
+    )
     return _render(
         request,
         "donations/desk/pledge.html",
         {
             "title": _("Pledge %(reference)s") % {"reference": pledge.reference},
             "pledge": pledge,
-            "campaign": pledge.campaign,
-            "show_email": can(request.user, "see_emails", pledge.campaign),
-            "can_receive": can(request.user, "receive", pledge.campaign),
-            "can_cancel": pledge.status == Pledge.Status.PENDING
-            and can(request.user, "cancel", pledge.campaign),
-            "receive_form": receive_form or ReceiveForm(initial={"amount": initial}),
-            "cancel_form": cancel_form or CancelForm(),
+            "campaign": campaign,
+            "show_email": can(user, "see_emails", campaign),
+            "jobs": jobs,
+            "errors": errors,
+            "history": history,
+            **context,
         },
         status=status,
     )
+
+
+def _history(campaign: Campaign, reference: str) -> list[dict]:
+    """The pledge's rows of the record, newest first, amounts formatted."""
+    rows = (
+        Activity.objects.filter(campaign=campaign, reference=reference)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:20]
+    )
+    history = []
+    for row in rows:
+        details = row.details or {}
+        currency = details.get("currency", campaign.currency)
+        amounts = [
+            format_money(Decimal(details[key]), currency)
+            for key in ("previous", "received")
+            if details.get(key)
+        ]
+        history.append(
+            {
+                "row": row,
+                "amounts": " → ".join(amounts),
+                "reason": details.get("reason", ""),
+            }
+        )
+    return history
 
 
 @require_safe
@@ -322,45 +423,137 @@ def pledge_card(request: HttpRequest, reference: str) -> HttpResponse:
     return _card(request, _pledge_or_404(request, reference))
 
 
-@require_POST
-@staff_member_required
-def receive(request: HttpRequest, reference: str) -> HttpResponse:
-    pledge = _pledge_or_404(request, reference)
-    if not can(request.user, "receive", pledge.campaign):
-        raise PermissionDenied
-    form = ReceiveForm(request.POST)
-    if not form.is_valid():
-        return _card(request, pledge, receive_form=form, status=400)
-    pledge_receive(pledge=pledge, amount=form.cleaned_data["amount"], by=request.user)
-    messages.success(
-        request,
-        _("%(reference)s marked received.") % {"reference": pledge.reference},
+def _refused(request: HttpRequest, pledge: Pledge, form, refusal, name: str):
+    """A write refused after the form was valid: the card again, read anew (the
+    pledge changed meanwhile), with the refusal beside its field."""
+    form.refused(refusal)
+    return _card(
+        request, _pledge_or_404(request, pledge.reference), status=400, **{name: form}
     )
+
+
+def _done(request: HttpRequest, pledge: Pledge, text: str, before: Campaign):
+    """Success: the message, news of a campaign that closed or reopened by
+    itself meanwhile, and back to the card (POST/redirect/GET)."""
+    messages.success(request, text % {"reference": pledge.reference})
+    after = Campaign.objects.only("closed_at", "closed_reason").get(pk=before.pk)
+    if before.closed_at is None and after.closed_at is not None:
+        messages.info(request, _("The goal is collected: the collection is closed."))
+    elif before.closed_at is not None and after.closed_at is None:
+        messages.warning(
+            request,
+            _(
+                "Collected money is below the goal again: the collection "
+                "reopened by itself."
+            ),
+        )
     return redirect("donations:desk_pledge", reference=pledge.reference)
 
 
 @require_POST
 @staff_member_required
+def receive(request: HttpRequest, reference: str) -> HttpResponse:
+    pledge = _pledge_for_job(request, reference, "receive")
+    form = ReceiveForm(request.POST, expected=pledge.amount)
+    if not form.is_valid():
+        return _card(request, pledge, receive_form=form, status=BAD_INPUT)
+    try:
+        pledge_receive(
+            pledge=pledge,
+            amount=form.cleaned_data["amount"],
+            confirmed=form.confirmed,
+            by=request.user,
+        )
+    except PledgeRefused as refusal:
+        return _refused(request, pledge, form, refusal, "receive_form")
+    return _done(request, pledge, _("%(reference)s marked received."), pledge.campaign)
+
+
+@require_POST
+@staff_member_required
+def correct(request: HttpRequest, reference: str) -> HttpResponse:
+    pledge = _pledge_for_job(request, reference, "receive")
+    form = CorrectForm(
+        request.POST, expected=pledge.amount, current=pledge.received_amount
+    )
+    if not form.is_valid():
+        return _card(request, pledge, correct_form=form, status=BAD_INPUT)
+    try:
+        receipt_correct(
+            pledge=pledge,
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            confirmed=form.confirmed,
+            by=request.user,
+        )
+    except PledgeRefused as refusal:
+        return _refused(request, pledge, form, refusal, "correct_form")
+    return _done(
+        request,
+        pledge,
+        _("The amount received for %(reference)s is corrected."),
+        pledge.campaign,
+    )
+
+
+@require_POST
+@staff_member_required
+def undo(request: HttpRequest, reference: str) -> HttpResponse:
+    pledge = _pledge_for_job(request, reference, "receive")
+    form = UndoForm(request.POST)
+    if not form.is_valid():
+        return _card(request, pledge, undo_form=form, status=BAD_INPUT)
+    try:
+        receipt_undo(pledge=pledge, reason=form.cleaned_data["reason"], by=request.user)
+    except PledgeRefused as refusal:
+        return _refused(request, pledge, form, refusal, "undo_form")
+    return _done(
+        request, pledge, _("The receipt of %(reference)s is undone."), pledge.campaign
+    )
+
+
+@require_POST
+@staff_member_required
 def cancel(request: HttpRequest, reference: str) -> HttpResponse:
-    pledge = _pledge_or_404(request, reference)
-    if not can(request.user, "cancel", pledge.campaign):
-        raise PermissionDenied
+    pledge = _pledge_for_job(request, reference, "cancel")
     form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            pledge_cancel(
-                pledge=pledge, reason=form.cleaned_data["reason"], by=request.user
-            )
-        except PledgeStateError:
-            form.add_error(None, _("Only a pending pledge can be cancelled."))
-        else:
-            messages.success(
-                request,
-                _("%(reference)s cancelled.") % {"reference": pledge.reference},
-            )
-            return redirect("donations:desk_pledge", reference=pledge.reference)
-    pledge.refresh_from_db()
-    return _card(request, pledge, cancel_form=form, status=400)
+    if not form.is_valid():
+        return _card(request, pledge, cancel_form=form, status=BAD_INPUT)
+    try:
+        pledge_cancel(
+            pledge=pledge, reason=form.cleaned_data["reason"], by=request.user
+        )
+    except PledgeRefused as refusal:
+        return _refused(request, pledge, form, refusal, "cancel_form")
+    return _done(request, pledge, _("%(reference)s cancelled."), pledge.campaign)
+
+
+@require_POST
+@staff_member_required
+def note(request: HttpRequest, reference: str) -> HttpResponse:
+    # The team's note goes with the money jobs: whoever confirms money keeps it.
+    pledge = _pledge_for_job(request, reference, "receive")
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _card(request, pledge, note_form=form, status=BAD_INPUT)
+    pledge_set_note(pledge=pledge, note=form.cleaned_data["note"], by=request.user)
+    messages.success(request, _("The team note is saved."))
+    return redirect("donations:desk_pledge", reference=pledge.reference)
+
+
+@require_POST
+@staff_member_required
+def message_visibility(request: HttpRequest, reference: str) -> HttpResponse:
+    pledge = _pledge_for_job(request, reference, "moderate")
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        return _card(request, pledge, status=BAD_INPUT)
+    pledge_set_message_hidden(pledge=pledge, hidden=form.hidden, by=request.user)
+    if form.hidden:
+        messages.success(request, _("The message is hidden from the public page."))
+    else:
+        messages.success(request, _("The message is shown on the public page again."))
+    return redirect("donations:desk_pledge", reference=pledge.reference)
 
 
 def _form_page(request, campaign: Campaign, title: str, form, status=200):
@@ -382,19 +575,22 @@ def gift(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_or_404(request, campaign_id, "record_gift")
     form = GiftForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
-        recorded = gift_record(
-            campaign=campaign,
-            amount=form.cleaned_data["amount"],
-            line=form.cleaned_data["line"],
-            note=form.cleaned_data["note"],
-            by=request.user,
-        )
-        messages.success(
-            request,
-            _("Gift recorded as %(reference)s.") % {"reference": recorded.reference},
-        )
-        return redirect("donations:desk_pledge", reference=recorded.reference)
-    status = 400 if form.is_bound else 200
+        try:
+            recorded = gift_record(
+                campaign=campaign,
+                amount=form.cleaned_data["amount"],
+                line=form.cleaned_data["line"],
+                note=form.cleaned_data["note"],
+                confirmed=form.confirmed,
+                by=request.user,
+            )
+        except PledgeRefused as refusal:
+            form.refused(refusal)
+        else:
+            return _done(
+                request, recorded, _("Gift recorded as %(reference)s."), campaign
+            )
+    status = BAD_INPUT if form.is_bound else 200
     return _form_page(request, campaign, _("Record a gift"), form, status)
 
 
@@ -415,17 +611,8 @@ def close(request: HttpRequest, campaign_id: int) -> HttpResponse:
         else:
             messages.info(request, _("The collection was already closed."))
         return _back_to_desk()
-    status = 400 if form.is_bound else 200
+    status = BAD_INPUT if form.is_bound else 200
     return _form_page(request, campaign, _("Close the collection"), form, status)
-
-
-REOPEN_REFUSALS = {
-    "not_closed": _("This collection is not closed."),
-    "deadline_passed": _("The deadline has passed: give a new one."),
-    "goal_reached": _(
-        "The goal is already reached: raise the goal first, or untick “stop at goal”."
-    ),
-}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -442,13 +629,13 @@ def reopen(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 stop_at_goal=form.cleaned_data["stop_at_goal"],
                 by=request.user,
             )
-        except ReopenRefused as refused:
+        except PledgeRefused as refusal:
             # The campaign changed since the form was checked.
-            form.add_error(None, REOPEN_REFUSALS[refused.code])
+            form.refused(refusal)
         else:
             messages.success(request, _("The collection is open again."))
             return _back_to_desk()
-    status = 400 if form.is_bound else 200
+    status = BAD_INPUT if form.is_bound else 200
     return _form_page(request, campaign, _("Reopen the collection"), form, status)
 
 
@@ -462,3 +649,40 @@ def export(request: HttpRequest, campaign_id: int) -> StreamingHttpResponse:
         f'attachment; filename="{campaign.slug}-pledges.csv"'
     )
     return response
+
+
+# ---------------------------------------------------------------------------
+# Staff login: a volunteer lands on the desk
+# ---------------------------------------------------------------------------
+
+
+def _asked_for_a_page(request: HttpRequest) -> bool:
+    """Whether the login was asked to lead somewhere. The admin's own default
+    (its home, which it puts in the form when nothing was asked) does not count."""
+    wanted = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(
+        REDIRECT_FIELD_NAME
+    )
+    return bool(wanted) and wanted != reverse("admin:index")
+
+
+def _is_volunteer(user) -> bool:
+    """In some campaign's team and organizer of none (superusers organize all)."""
+    return is_in_any_team(user) and not is_in_any_team(user, ORGANIZER)
+
+
+def staff_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login page (its form, with the lockout of config/auth.py).
+
+    After logging in, a volunteer lands on the desk, the one place for their
+    work, in the language their browser or cookie prefers (the admin itself is
+    always English), unless the login was asked to lead to a page; everyone
+    else lands on the admin home."""
+    response = admin.site.login(request)
+    logged_in = request.method == "POST" and isinstance(response, HttpResponseRedirect)
+    if not logged_in or _asked_for_a_page(request):
+        return response
+    if not _is_volunteer(request.user):
+        return redirect("admin:index")
+    preferred = translation.get_language_from_request(request, check_path=False)
+    with translation.override(preferred):
+        return redirect("donations:desk")

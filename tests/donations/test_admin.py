@@ -1,127 +1,88 @@
+"""Pledges in the admin: read-only lists and pages, each linking to its desk
+card. No form there changes money (that is the desk's work)."""
+
+import re
 from decimal import Decimal
 
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
-from campaigns.models import Activity
 from donations.models import Pledge
-from tests.base import make_campaign
-from tests.donations.base import DonationsTestCase, fresh, pledge
+from donations.pledging import Donor, pledge_receive
+from tests.donations.base import pledge
+from tests.teams.base import TeamTestCase, donor_email
+
+CHANGELIST = "admin:donations_pledge_changelist"
 
 
-class PledgeAdminTests(DonationsTestCase):
-    # Who may do what is the team's business (campaigns.permissions and its
-    # tests); these tests check what the pages do, as a superuser.
+def change_url(made: Pledge) -> str:
+    return reverse("admin:donations_pledge_change", args=[made.pk])
+
+
+def desk_url(made: Pledge) -> str:
+    return reverse("donations:desk_pledge", args=[made.reference])
+
+
+class PledgeAdminTests(TeamTestCase):
+    # Who reaches which campaign is the team's business (campaigns.permissions
+    # and tests/teams); these tests check what the pages offer.
     def setUp(self):
         self.client.force_login(self.superuser)
-        self.made = pledge(self.campaign, "100", self.food)
+        self.made = pledge(
+            self.campaign,
+            "100",
+            self.food,
+            donor=Donor(name="Ala", email="ala@example.org", message="Hold on"),
+        )
 
     def test_pledges_are_found_by_reference_in_any_case_with_separators(self):
         other = pledge(self.campaign, "5")
         ref = self.made.reference
         typed = f"{ref[:4].lower()} - {ref[4:].lower()}"
-        response = self.client.get(
-            reverse("admin:donations_pledge_changelist"), {"q": typed}
-        )
+        response = self.client.get(reverse(CHANGELIST), {"q": typed})
         self.assertContains(response, ref)
         self.assertNotContains(response, other.reference)
 
-    def test_the_list_filters_by_status_and_campaign(self):
-        url = reverse("admin:donations_pledge_changelist")
-        response = self.client.get(url, {"status__exact": "pending"})
-        self.assertContains(response, self.made.reference)
-        response = self.client.get(url, {"status__exact": "received"})
-        self.assertNotContains(response, self.made.reference)
-        response = self.client.get(url, {"campaign__id__exact": self.campaign.pk})
-        self.assertContains(response, self.made.reference)
-
-    def test_marking_received_defaults_to_the_pledged_amount(self):
-        url = reverse("admin:donations_pledge_receive", args=[self.made.pk])
-        response = self.client.get(url)
-        self.assertContains(response, 'value="100.00"')
-        response = self.client.post(url, {"amount": "97.30"})
-        self.assertEqual(response.status_code, 302)
-        self.made.refresh_from_db()
-        self.assertEqual(self.made.status, Pledge.Status.RECEIVED)
-        self.assertEqual(self.made.received_amount.amount, Decimal("97.30"))
-        self.assertEqual(self.made.received_by, self.superuser)
-        campaign = self.assertTotalsExact(self.campaign)
-        self.assertEqual(campaign.collected.amount, Decimal("97.30"))
-
-    def test_a_bad_received_amount_is_refused_and_stores_nothing(self):
-        url = reverse("admin:donations_pledge_receive", args=[self.made.pk])
-        for amount in ["", "0", "-1", "abc", "1.234", "NaN"]:
-            with self.subTest(amount=amount):
-                response = self.client.post(url, {"amount": amount})
+    def test_the_list_filters_by_status_kind_and_campaign(self):
+        url = reverse(CHANGELIST)
+        cases = [
+            ({"status__exact": "pending"}, True),
+            ({"status__exact": "received"}, False),
+            ({"kind__exact": "pledge"}, True),
+            ({"kind__exact": "gift"}, False),
+            ({"campaign": self.campaign.pk}, True),
+            ({"campaign": self.other.pk}, False),
+        ]
+        for query, shown in cases:
+            with self.subTest(query=query):
+                response = self.client.get(url, query)
                 self.assertEqual(response.status_code, 200)
-                self.assertTrue(response.context["form"].errors)
-        self.made.refresh_from_db()
-        self.assertEqual(self.made.status, Pledge.Status.PENDING)
+                self.assertEqual(
+                    self.made.reference in response.content.decode(), shown
+                )
 
-    def test_cancelling_takes_a_reason(self):
-        url = reverse("admin:donations_pledge_cancel", args=[self.made.pk])
-        response = self.client.post(url, {"reason": ""})
+    def test_each_pledge_in_the_list_links_to_its_desk_card(self):
+        response = self.client.get(reverse(CHANGELIST))
+        self.assertContains(response, f'href="{desk_url(self.made)}"')
+        self.assertContains(response, f'href="{reverse("donations:desk")}"')
+        self.assertNotContains(response, 'name="action"')  # no bulk actions
+
+    def test_the_pledge_page_offers_no_form_that_changes_money(self):
+        response = self.client.get(change_url(self.made))
         self.assertEqual(response.status_code, 200)
-        response = self.client.post(url, {"reason": "never paid"})
-        self.assertEqual(response.status_code, 302)
-        self.made.refresh_from_db()
-        self.assertEqual(self.made.status, Pledge.Status.CANCELLED)
-        self.assertEqual(self.made.cancel_reason, "never paid")
-        self.assertTotalsExact(self.campaign)
-
-    def test_the_cancel_action_asks_for_a_reason_first(self):
-        second = pledge(self.campaign, "5")
-        url = reverse("admin:donations_pledge_changelist")
-        selected = [self.made.pk, second.pk]
-        data = {"action": "cancel_selected", ACTION_CHECKBOX_NAME: selected}
-        response = self.client.post(url, data)
-        self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "2 pending pledges will be cancelled")
-        self.assertEqual(Pledge.objects.filter(status="pending").count(), 2)
-        response = self.client.post(url, {**data, "apply": "1", "reason": "fake"})
-        self.assertEqual(response.status_code, 302)
-        self.assertEqual(Pledge.objects.filter(status="cancelled").count(), 2)
-        self.assertTotalsExact(self.campaign)
-
-    def test_recording_a_gift(self):
-        url = reverse("admin:donations_pledge_gift")
-        self.assertEqual(self.client.get(url).status_code, 200)
-        response = self.client.post(
-            url,
-            {
-                "campaign": self.campaign.pk,
-                "amount": "50",
-                "line": self.debts.pk,
-                "note": "Transfer without a title",
-            },
+        content = response.content.decode()
+        self.assertIn(f'href="{desk_url(self.made)}"', content)
+        # The only forms on the page are the admin's own logout and theme.
+        fields = set(
+            re.findall(r'<(?:input|select|textarea)[^>]*name="([^"]+)"', content)
         )
-        self.assertEqual(response.status_code, 302)
-        gift = Pledge.objects.get(kind=Pledge.Kind.GIFT)
-        self.assertEqual(gift.received_amount.amount, Decimal("50.00"))
-        self.assertEqual(gift.line, self.debts)
-        campaign = self.assertTotalsExact(self.campaign)
-        self.assertEqual(campaign.collected.amount, Decimal("50.00"))
+        self.assertEqual(fields - {"csrfmiddlewaretoken"}, set())
+        for text in ("Mark received", "Cancel pledge", 'name="_save"'):
+            self.assertNotIn(text, content)
 
-    def test_a_gift_to_a_line_of_another_campaign_is_refused(self):
-        other = make_campaign(slug="other")
+    def test_posting_the_pledge_page_changes_nothing(self):
+        before = list(Pledge.objects.values())
         response = self.client.post(
-            reverse("admin:donations_pledge_gift"),
-            {
-                "campaign": self.campaign.pk,
-                "amount": "50",
-                "line": other.lines.first().pk,
-                "note": "x",
-            },
-        )
-        self.assertEqual(response.status_code, 200)
-        self.assertIn("line", response.context["form"].errors)
-        self.assertFalse(Pledge.objects.filter(kind="gift").exists())
-
-    def test_the_change_form_cannot_change_money_or_status(self):
-        url = reverse("admin:donations_pledge_change", args=[self.made.pk])
-        self.assertContains(self.client.get(url), "Mark received")
-        response = self.client.post(
-            url,
+            change_url(self.made),
             {
                 "amount_0": "9999",
                 "amount_1": "EUR",
@@ -131,17 +92,24 @@ class PledgeAdminTests(DonationsTestCase):
                 "message_hidden": "on",
             },
         )
-        self.assertEqual(response.status_code, 302)
-        self.made.refresh_from_db()
-        self.assertEqual(self.made.amount.amount, Decimal("100.00"))
-        self.assertEqual(self.made.status, Pledge.Status.PENDING)
-        self.assertEqual(self.made.note, "called the donor")
-        self.assertTrue(self.made.message_hidden)
-        self.assertTrue(
-            Activity.objects.filter(action=Activity.Action.MESSAGE_HIDDEN).exists()
-        )
-        self.assertGreater(fresh(self.campaign).version, self.campaign.version)
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(list(Pledge.objects.values()), before)
         self.assertTotalsExact(self.campaign)
+
+    def test_the_old_money_pages_of_the_admin_are_gone(self):
+        for name, args in (
+            ("admin:donations_pledge_receive", [self.made.pk]),
+            ("admin:donations_pledge_cancel", [self.made.pk]),
+            ("admin:donations_pledge_gift", []),
+        ):
+            with self.subTest(name=name), self.assertRaises(NoReverseMatch):
+                reverse(name, args=args)
+        base = reverse(CHANGELIST)
+        for path in (f"{self.made.pk}/receive/", f"{self.made.pk}/cancel/", "gift/"):
+            with self.subTest(path=path):
+                response = self.client.post(base + path, {"amount": "100"})
+                self.assertIn(response.status_code, (301, 302, 404))
+        self.assertEqual(Pledge.objects.get(pk=self.made.pk).status, "pending")
 
     def test_pledges_cannot_be_added_or_deleted_in_the_admin(self):
         self.assertEqual(
@@ -150,9 +118,41 @@ class PledgeAdminTests(DonationsTestCase):
         url = reverse("admin:donations_pledge_delete", args=[self.made.pk])
         self.assertEqual(self.client.get(url).status_code, 403)
 
+    def test_a_received_pledge_shows_what_arrived(self):
+        pledge_receive(pledge=self.made, amount=Decimal("97.30"), by=self.volunteer)
+        response = self.client.get(change_url(self.made))
+        self.assertContains(response, "97.30")
+
+
+class PledgeAdminForTheTeamTests(TeamTestCase):
+    def test_a_volunteer_sees_the_pledges_of_the_team_without_emails(self):
+        self.client.force_login(self.volunteer)
+        first, _second = self.pledges["own"]
+        response = self.client.get(reverse(CHANGELIST))
+        self.assertContains(response, first.reference)
+        self.assertNotContains(response, self.pledges["other"][0].reference)
+        response = self.client.get(change_url(first))
+        self.assertContains(response, first.reference)
+        self.assertNotContains(response, donor_email("own"))
+        self.assertContains(response, desk_url(first))
+
+    def test_an_organizer_sees_the_email(self):
+        self.client.force_login(self.organizer)
+        first, _second = self.pledges["own"]
+        self.assertContains(self.client.get(change_url(first)), donor_email("own"))
+
+    def test_another_teams_pledge_page_is_not_shown(self):
+        self.client.force_login(self.organizer)
+        other = self.pledges["other"][0]
+        response = self.client.get(change_url(other), follow=True)
+        self.assertNotContains(response, donor_email("other"))
+        self.assertNotIn(
+            other.reference,
+            response.content.decode().replace(f"/{other.reference}/", ""),
+        )
+
     def test_anonymous_visitors_are_sent_to_login(self):
-        self.client.logout()
-        url = reverse("admin:donations_pledge_receive", args=[self.made.pk])
-        self.assertEqual(self.client.post(url, {"amount": "100"}).status_code, 302)
-        self.made.refresh_from_db()
-        self.assertEqual(self.made.status, Pledge.Status.PENDING)
+        first, _second = self.pledges["own"]
+        response = self.client.get(change_url(first))
+        self.assertEqual(response.status_code, 302)
+        self.assertIn("/admin/login/", response["Location"])
