@@ -17,7 +17,6 @@ from djmoney.money import Money
 
 from campaigns import rules
 from campaigns.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, to_cents
-from campaigns.rules import Coverage  # noqa: F401 - TEMPORARY re-export while forms move
 from campaigns.templatetags.money import format_money
 
 

@@ -273,11 +273,11 @@ def _check_confirmation(*, expected: Money, received: Money, confirmed: bool) ->
         raise NeedsConfirmation(expected=expected, received=received)
 
 
-def _positive(amount: Decimal) -> Decimal:
+def _positive(amount: Decimal, currency: str) -> Decimal:
     amount = Decimal(amount)
     refusal = rules.amount_refusal(amount, minimum=Decimal("0.01"))
     if refusal:
-        raise AmountRefused(refusal, min=format_money(Decimal("0.01"), "EUR"))
+        raise AmountRefused(refusal, min=format_money(Decimal("0.01"), currency))
     return to_cents(amount)
 
 
@@ -618,8 +618,8 @@ def pledge_receive(
     reaches the goal, in the same transaction.
     """
     now = now or timezone.now()
-    amount = _positive(amount)
     campaign, pledge = _locked_pledge(pledge)
+    amount = _positive(amount, campaign.currency)
     if pledge.status == Pledge.Status.RECEIVED:
         raise PledgeRefused("already_received")
     received = campaign.money(amount)
@@ -672,8 +672,8 @@ def receipt_correct(
     campaign that closed by itself at its goal reopens if collected money falls
     below the goal before the deadline; one that reaches its goal closes."""
     now = now or timezone.now()
-    amount = _positive(amount)
     campaign, pledge = _locked_pledge(pledge)
+    amount = _positive(amount, campaign.currency)
     if pledge.status != Pledge.Status.RECEIVED:
         raise PledgeRefused("not_received")
     received = campaign.money(amount)
@@ -896,8 +896,8 @@ def gift_record(
 
     A gift larger than what the goal still misses needs `confirmed`."""
     now = now or timezone.now()
-    amount = _positive(amount)
     campaign = _lock(campaign)
+    amount = _positive(amount, campaign.currency)
     if line is not None and line.campaign_id != campaign.pk:
         raise LineRefused("invalid_choice")
     money = campaign.money(amount)
@@ -1066,8 +1066,3 @@ def close_ended_campaigns(*, now: datetime | None = None) -> int:
             now=campaign.deadline,
         )
     return closed
-
-
-# TEMPORARY aliases while the desk and the admin move to PledgeRefused.
-PledgeStateError = PledgeRefused
-ReopenRefused = PledgeRefused
