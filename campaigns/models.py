@@ -325,6 +325,16 @@ class Campaign(models.Model):
     def is_accepting_pledges(self, now: datetime | None = None) -> bool:
         return self.acceptance_refusal(now) is None
 
+    def still_needed(self) -> Money:
+        """What neither collected money nor promises cover yet."""
+        return self.money(
+            rules.still_needed(
+                goal=self.goal.amount,
+                collected=to_cents(self.collected.amount),
+                promised=to_cents(self.promised.amount),
+            )
+        )
+
     def is_fully_promised(self) -> bool:
         return rules.is_fully_promised(
             goal=self.goal.amount,

@@ -327,6 +327,12 @@ def reopen_refusal(
     return None
 
 
+def still_needed(*, goal: Decimal, collected: Decimal, promised: Decimal) -> Decimal:
+    """What neither collected money nor promises cover yet (zero once fully
+    promised)."""
+    return max(goal - collected - promised, ZERO)
+
+
 def is_fully_promised(*, goal: Decimal, collected: Decimal, promised: Decimal) -> bool:
     """Received money plus promises cover the goal, received money alone not yet."""
     return goal > 0 and collected < goal <= collected + promised

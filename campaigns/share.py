@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 from djmoney.money import Money
 
+from campaigns import rules
 from campaigns.models import Campaign
 from campaigns.templatetags.money import format_money
 from campaigns.views import absolute, cover_img, describe_deadline
@@ -58,44 +59,57 @@ def _image_response(content: bytes | str, *, max_age: int) -> HttpResponse:
 class Need:
     label: str
     target: Money
-    covered: Money
+    received: Money
+    promised: Money
     remaining: Money
     done: bool
 
+    @property
+    def fully_promised(self) -> bool:
+        """Covered only once every promise arrives: still open to gifts."""
+        return not self.done and self.remaining.amount <= 0
 
-def needs(campaign: Campaign) -> list[Need]:
-    """Each budget line with what is still needed for it (the covering rule)."""
-    coverage = campaign.coverage()
+
+def needs(campaign: Campaign, states: rules.Lines | None = None) -> list[Need]:
+    """Each budget line with what arrived for it, what is promised and what is
+    still needed (the covering rule, applied to received money, then to promises)."""
+    states = (campaign.line_states() if states is None else states).lines
     return [
         Need(
             label=line.label,
             target=line.target,
-            covered=campaign.money(share.covered),
-            remaining=campaign.money(share.remaining),
-            done=share.is_done,
+            received=campaign.money(state.received),
+            promised=campaign.money(state.promised),
+            remaining=campaign.money(state.remaining),
+            done=state.is_done,
         )
-        for line, share in zip(campaign.lines.all(), coverage.lines, strict=True)
+        for line, state in zip(campaign.lines.all(), states, strict=True)
     ]
 
 
 @require_safe
 def poster(request: HttpRequest, slug: str) -> HttpResponse:
-    """An A4 page to print: title, photo, the needs and a QR code to the page."""
+    """An A4 page to print: title, photo, the needs and a QR code to the page.
+    It leads with collected money; promises are named as such."""
     campaign = _published(slug)
     now = timezone.now()
     goal = campaign.goal
-    still_needed = campaign.money(max(goal.amount - campaign.raised.amount, 0))
+    collected = campaign.money(campaign.collected.amount)
+    promised = campaign.money(campaign.promised.amount)
+    states = campaign.line_states()
     return render(
         request,
         "campaigns/poster.html",
         {
             "campaign": campaign,
             "cover": cover_img(campaign, sizes=POSTER_COVER_SIZES, lazy=False),
-            "needs": needs(campaign),
+            "needs": needs(campaign, states),
             "goal": goal,
-            "raised": campaign.raised,
-            "collected": campaign.collected,
-            "still_needed": still_needed,
+            "collected": collected,
+            "promised": promised,
+            "over_goal": campaign.money(states.over_goal_collected),
+            "still_needed": campaign.still_needed(),
+            "percent_collected": campaign.percent_collected(),
             "state": campaign.state(now),
             "deadline": describe_deadline(campaign, now),
             "page_url": campaign_page_url(campaign),
@@ -130,31 +144,35 @@ BAR_HEIGHT = 8
 CHAR_WIDTH = 8.0
 BADGE_COLORS = {
     Campaign.State.OPEN: "#1d4e89",
-    Campaign.State.GOAL_REACHED: "#1f6b3a",
+    Campaign.State.FULLY_PROMISED: "#1f6b3a",
     Campaign.State.CLOSED: "#4a5360",
 }
 
 
 def badge_svg(campaign: Campaign, *, language: str | None = None) -> str:
-    """The badge's SVG text: "€1,300 of €2,500", a bar, and the state when not
-    open. Reads the lines (prefetch them); no query of its own."""
+    """The badge's SVG text: "€1,300 collected of €2,500", a bar of collected
+    money, and the percentage or the state. Reads the lines (prefetch them); no
+    query of its own."""
     goal = campaign.goal
-    raised = campaign.raised
+    collected = campaign.money(campaign.collected.amount)
     state = campaign.state()
-    money_text = gettext("%(raised)s of %(goal)s") % {
-        "raised": format_money(raised.amount, str(raised.currency), language),
+    money_text = gettext("%(collected)s collected of %(goal)s") % {
+        "collected": format_money(collected.amount, str(collected.currency), language),
         "goal": format_money(goal.amount, str(goal.currency), language),
     }
     if state == Campaign.State.CLOSED:
         state_text = gettext("Collection over")
-    elif state == Campaign.State.GOAL_REACHED:
-        state_text = gettext("Goal reached")
+    elif state == Campaign.State.FULLY_PROMISED:
+        state_text = gettext("Fully promised")
     else:
-        state_text = f"{campaign.percent_raised()} %"
+        # The percent sign is in the message: "32%" in English, "32 %" elsewhere.
+        state_text = gettext("%(percent)s%%") % {
+            "percent": campaign.percent_collected()
+        }
     label = f"{money_text} · {state_text}"
     width = max(160, math.ceil(len(label) * CHAR_WIDTH) + 2 * BADGE_PADDING)
     bar_width = width - 2 * BADGE_PADDING
-    fraction = 0 if goal.amount <= 0 else min(raised.amount / goal.amount, 1)
+    fraction = 0 if goal.amount <= 0 else min(collected.amount / goal.amount, 1)
     filled = round(bar_width * float(fraction), 1)
     title = f"{campaign.title}: {label}"
     return (
@@ -177,7 +195,7 @@ def badge_svg(campaign: Campaign, *, language: str | None = None) -> str:
 
 @require_safe
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
-    """/c/<slug>/badge.svg: raised of goal and a bar, as an embeddable image.
+    """/c/<slug>/badge.svg: collected of goal and a bar, as an embeddable image.
     Two queries: the campaign (with its totals) and its lines."""
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines"), slug=slug

@@ -30,14 +30,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "deadline": describe_deadline(campaign, now),
             "is_closed": campaign.is_closed(now),
             # What neither collected money nor promises cover yet.
-            "still_needed": campaign.money(
-                max(
-                    campaign.goal.amount
-                    - campaign.collected.amount
-                    - campaign.promised.amount,
-                    0,
-                )
-            ),
+            "still_needed": campaign.still_needed(),
             "fully_promised": campaign.is_fully_promised(),
         }
         for index, campaign in enumerate(campaigns)

@@ -69,8 +69,7 @@ class Progress:
     def still_needed(self) -> Money:
         """What neither collected nor promised money covers yet (zero once
         fully promised)."""
-        missing = self.goal.amount - self.collected.amount - self.promised.amount
-        return Money(max(missing, 0), self.goal.currency)
+        return self.campaign.still_needed()
 
     @property
     def still_to_collect(self) -> Money:

@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 from django.test import override_settings
 
 from campaigns.share import badge_svg
-from donations.pledging import Donor, campaign_close, pledge_create
+from donations.pledging import Donor, campaign_close, pledge_create, pledge_receive
 from tests.base import ZborTestCase
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -23,6 +23,12 @@ def pledge(campaign, amount, line=None):
     )
 
 
+def receive(campaign, amount, line=None):
+    """A pledge whose money arrived in full."""
+    made = pledge(campaign, amount, line)
+    return pledge_receive(pledge=made, amount=Decimal(amount), by=None)
+
+
 def parse_svg(content: bytes) -> ElementTree.Element:
     return ElementTree.fromstring(content)  # noqa: S314 - our own output
 
@@ -30,23 +36,52 @@ def parse_svg(content: bytes) -> ElementTree.Element:
 @override_settings(SITE_URL="http://zbor.example")
 class PosterTests(ZborTestCase):
     def test_it_shows_title_needs_and_a_qr_code_from_our_origin(self):
-        pledge(self.campaign, "1000", line=self.rent)
+        receive(self.campaign, "1000", line=self.rent)
+        pledge(self.campaign, "300", line=self.debts)
         response = self.client.get("/c/konstantin/poster/")
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, self.campaign.title)
-        self.assertContains(response, "€1,500 still needed of €2,500")
-        self.assertContains(response, "covered ✓")  # the rent
+        self.assertContains(response, "€1,200 still needed of €2,500")
+        self.assertContains(
+            response,
+            "€1,000 collected of the €2,500 goal (40%) · "
+            "€300 on its way (promised, not yet arrived)",
+        )
+        self.assertNotContains(response, "raised")
+        self.assertContains(response, "covered ✓")  # the rent, received
         self.assertContains(response, "€400 of €400")  # food, nothing yet
+        self.assertContains(response, "€500 of €800")  # debts, €300 promised
+        self.assertContains(response, "Scan to read the story and give:")
         self.assertContains(response, 'src="/c/konstantin/qr.svg"')
         self.assertContains(response, "http://zbor.example/c/konstantin/")
 
+    def test_a_line_covered_only_by_promises_is_fully_promised_not_covered(self):
+        pledge(self.campaign, "1000", line=self.rent)
+        response = self.client.get("/c/konstantin/poster/")
+        self.assertContains(response, "€1,500 still needed of €2,500")
+        self.assertContains(response, "fully promised")
+        self.assertNotContains(response, "covered ✓")
+
     def test_a_closed_campaign_poster_says_it_is_over(self):
+        receive(self.campaign, "100", line=self.food)
         pledge(self.campaign, "150", line=self.food)
         campaign_close(campaign=self.campaign, reason="manual", by=None)
         response = self.client.get("/c/konstantin/poster/")
-        self.assertContains(response, "The collection is over. Collected: €0")
-        self.assertContains(response, "€150 of €400")  # what the food line got
+        self.assertContains(response, "The collection is over. Collected: €100")
+        self.assertContains(response, "€100 of €400 received")  # what food got
         self.assertNotContains(response, "still needed")
+        self.assertNotContains(response, "on its way")
+        self.assertNotContains(response, "and give")
+        self.assertContains(response, "The collection is over. Scan to read the story:")
+
+    def test_the_seed_campaigns_final_poster_says_what_came_over_the_goal(self):
+        receive(self.campaign, "2665")  # closes at its goal
+        response = self.client.get("/c/konstantin/poster/")
+        self.assertContains(response, "The collection is over. Collected: €2,665")
+        self.assertContains(
+            response, "€2,665 collected of the €2,500 goal (106%), €165 over the goal"
+        )
+        self.assertEqual(response.content.decode().count("covered ✓"), 4)
 
     def test_drafts_have_no_poster_qr_or_badge(self):
         self.campaign.published = False
@@ -88,16 +123,24 @@ class BadgeTests(ZborTestCase):
         self.assertEqual(response.status_code, 200)
         return response
 
-    def test_it_shows_raised_of_goal_and_a_bar(self):
-        pledge(self.campaign, "1250")
+    def test_it_shows_collected_of_goal_and_a_bar_of_collected_money(self):
+        receive(self.campaign, "1250")
+        pledge(self.campaign, "600")  # promised: neither in the text nor the bar
         root = parse_svg(self.get_badge().content)
         text = root.find(f"{SVG}text").text
-        self.assertEqual(text, "€1,250 of €2,500 · 50 %")
+        self.assertEqual(text, "€1,250 collected of €2,500 · 50%")
         track, filled = root.findall(f"{SVG}rect")[1:]
         self.assertAlmostEqual(
             float(filled.get("width")), float(track.get("width")) / 2, places=0
         )
-        self.assertIn("€1,250 of €2,500", root.get("aria-label"))
+        self.assertIn("€1,250 collected of €2,500", root.get("aria-label"))
+
+    def test_the_polish_badge_writes_its_own_percent(self):
+        receive(self.campaign, "1250")
+        response = self.client.get("/pl/c/konstantin/badge.svg")
+        text = parse_svg(response.content).find(f"{SVG}text").text
+        self.assertTrue(text.endswith("50\u00a0%"), text)
+        self.assertIn("1\u00a0250\u00a0€", text)
 
     def test_it_costs_two_queries(self):
         with self.assertNumQueries(2):
@@ -118,18 +161,19 @@ class BadgeTests(ZborTestCase):
         urls = set(re.findall(r"https?://[^\"]+", body))
         self.assertEqual(urls, {"http://www.w3.org/2000/svg"})  # the namespace
 
-    def test_it_says_when_the_goal_is_reached_and_when_it_is_over(self):
+    def test_it_says_when_it_is_fully_promised_and_when_it_is_over(self):
         pledge(self.campaign, "2600")
         self.campaign.refresh_from_db()
-        self.assertIn("Goal reached", badge_svg(self.campaign))
-        campaign_close(campaign=self.campaign, reason="manual", by=None)
+        label = parse_svg(badge_svg(self.campaign).encode()).find(f"{SVG}text").text
+        self.assertEqual(label, "€0 collected of €2,500 · Fully promised")
+        receive(self.campaign, "2665")  # closes at its goal
         label = parse_svg(self.get_badge().content).find(f"{SVG}text").text
-        self.assertEqual(label, "€2,600 of €2,500 · Collection over")
+        self.assertEqual(label, "€2,665 collected of €2,500 · Collection over")
 
     def test_the_bar_never_overflows_past_the_goal(self):
         self.campaign.stop_at_goal = False
         self.campaign.save()
-        pledge(self.campaign, "5000")
+        receive(self.campaign, "5000")
         root = parse_svg(self.get_badge().content)
         track, filled = root.findall(f"{SVG}rect")[1:]
         self.assertEqual(float(filled.get("width")), float(track.get("width")))
@@ -151,6 +195,15 @@ class LinkPreviewTests(ZborTestCase):
             '<meta property="og:description" content="€1,200 still needed of '
             '€2,500 — A former political prisoner starts over in Poland.">',
             html=False,
+        )
+
+    def test_og_description_of_a_fully_promised_campaign_names_the_promises(self):
+        receive(self.campaign, "500")
+        pledge(self.campaign, "2000")
+        response = self.client.get("/c/konstantin/")
+        self.assertContains(
+            response,
+            'content="€500 collected of €2,500, the rest is promised — A former',
         )
 
     def test_og_description_of_a_closed_campaign_says_what_was_collected(self):

@@ -29,9 +29,10 @@ PAYMENT = {
 
 
 class EveryPageInEveryLanguageTests(DonationsTestCase):
-    """The seed campaign open (12 days left, a covered line, supporters), one
-    whose goal is reached by promises, one closed over its goal; the pledge form
-    (empty, with errors, refused), the thank-you pages and the 404."""
+    """The seed campaign open (12 days left, money collected and on its way,
+    supporters), one fully promised (with a rule for money over the goal), one
+    closed over its goal; the pledge form (empty, with errors, fully promised,
+    refused), the thank-you pages, the posters, the badges and the 404."""
 
     @classmethod
     def setUpClass(cls):
@@ -54,9 +55,16 @@ class EveryPageInEveryLanguageTests(DonationsTestCase):
         pledge_cancel(pledge=cls.cancelled, reason="never paid", by=cls.volunteer)
         translate_campaign(cls.open)
 
-        cls.reached = make_campaign(slug="reached", lines=[("Rent", "100")])
-        pledge(cls.reached, "100", donor=Donor(name="Ala"))
-        translate_campaign(cls.reached)
+        cls.promised = make_campaign(
+            slug="promised",
+            lines=[("Rent", "100"), ("Food", "50")],
+            over_goal_rule="Money over the goal pays next month's rent.",
+        )
+        paid = pledge(cls.promised, "30", donor=Donor(name="Ola"))
+        pledge_receive(pledge=paid, amount=Decimal("30"), by=cls.volunteer)
+        pledge(cls.promised, "100", cls.promised.lines.first(), donor=Donor())
+        pledge(cls.promised, "40", donor=Donor(name="Ala"))
+        translate_campaign(cls.promised)
 
         cls.ended = make_campaign(
             slug="ended", lines=[("Rent", "100")], stop_at_goal=False, **PAYMENT
@@ -72,7 +80,7 @@ class EveryPageInEveryLanguageTests(DonationsTestCase):
             pages = {
                 "list": self.client.get(self.url("campaigns:list")),
                 "open": self.client.get(self.open.get_absolute_url()),
-                "goal reached": self.client.get(self.reached.get_absolute_url()),
+                "fully promised": self.client.get(self.promised.get_absolute_url()),
                 "closed": self.client.get(self.ended.get_absolute_url()),
                 "pledge form": self.client.get(self.give_url(self.open)),
                 "pledge form with errors": self.client.post(
@@ -85,19 +93,23 @@ class EveryPageInEveryLanguageTests(DonationsTestCase):
                         "token": "t" * 32,
                     },
                 ),
-                "pledge form, goal reached": self.client.get(
-                    self.give_url(self.reached)
+                "pledge form, fully promised": self.client.get(
+                    self.give_url(self.promised)
                 ),
                 "pledge form, closed": self.client.get(self.give_url(self.ended)),
                 "thanks, pending": self.client.get(self.pending.get_absolute_url()),
                 "thanks, received": self.client.get(self.received.get_absolute_url()),
                 "thanks, cancelled": self.client.get(self.cancelled.get_absolute_url()),
                 "poster": self.client.get(self.share_url("poster", self.open)),
+                "poster, fully promised": self.client.get(
+                    self.share_url("poster", self.promised)
+                ),
                 "poster, closed": self.client.get(self.share_url("poster", self.ended)),
                 "badge": self.client.get(self.share_url("badge", self.open)),
-                "badge, goal reached": self.client.get(
-                    self.share_url("badge", self.reached)
+                "badge, fully promised": self.client.get(
+                    self.share_url("badge", self.promised)
                 ),
+                "badge, closed": self.client.get(self.share_url("badge", self.ended)),
                 "404": self.client.get(f"/{language}/c/nobody/"),
             }
         return pages
@@ -149,8 +161,20 @@ class EveryPageInEveryLanguageTests(DonationsTestCase):
             status_code=400,
         )
         self.assertContains(pages["closed"], "Сбор завершён. Собрано: 150\u00a0€")
-        self.assertContains(pages["goal reached"], "Цель достигнута. Спасибо всем!")
+        self.assertContains(
+            pages["fully promised"],
+            "Вся сумма обещана: ожидается 140\u00a0€; если все обещанные взносы "
+            "поступят, цель будет достигнута.",
+        )
+        self.assertContains(pages["fully promised"], "ru over_goal_rule ✓")
+        self.assertContains(pages["pledge form, fully promised"], "ru over_goal_rule ✓")
         self.assertContains(pages["open"], "Осталось 12 дней")
+        self.assertContains(
+            pages["open"], "Собрано 50\u00a0€ из 2\u00a0500\u00a0€ (2\u00a0%)"
+        )
+        self.assertContains(
+            pages["open"], "Ожидается 400\u00a0€ (обещано, ещё не поступило)"
+        )
 
     def test_the_email_is_in_the_donors_language(self):
         with translation.override("uk"), self.captureOnCommitCallbacks(execute=True):

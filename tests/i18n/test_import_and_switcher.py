@@ -23,6 +23,14 @@ FILE = {
     "summary_be": "Два паліто і боты да маразоў.",
     "story": {"en": "It is cold.", "ru": "Холодно."},
     "fallback_languages": "be,ru",
+    "payment_other": {
+        "en": "Cash at the Sunday meeting.",
+        "pl": "Gotówka w niedzielę.",
+    },
+    "over_goal_rule": {
+        "en": "Anything over the goal buys gloves.",
+        "ru": "Всё сверх цели пойдёт на перчатки.",
+    },
     "published": True,
     "lines": [
         {
@@ -53,6 +61,10 @@ class ImportTranslationsTests(TestCase):
             (campaign.story_en, campaign.story_ru), ("It is cold.", "Холодно.")
         )
         self.assertEqual(campaign.fallback_languages, "be,ru")
+        self.assertEqual(campaign.payment_other_pl, "Gotówka w niedzielę.")
+        self.assertEqual(
+            campaign.over_goal_rule_ru, "Всё сверх цели пойдёт на перчатки."
+        )
         coats, boots = campaign.lines.all()
         self.assertEqual(
             (coats.label_en, coats.label_be, coats.note_pl), ("Coats", "Паліто", "dwa")
