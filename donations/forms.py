@@ -122,9 +122,10 @@ class PledgeForm(forms.Form):
         **kwargs,
     ):
         """Without a campaign, the form is checked against none yet: any
-        suggested amount, no line, no upper limit (donations.pledging.
-        pledge_at_once then writes only what the campaign accepts). Such a form
-        is never shown: a refused pledge is checked again with its campaign."""
+        suggested amount, any line id (cleaned as `line_id`), no upper limit
+        (donations.pledging.pledge_at_once then writes only what the campaign
+        accepts). Such a form is never shown: a refused pledge is checked again
+        with its campaign."""
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         if campaign is None:
@@ -169,6 +170,12 @@ class PledgeForm(forms.Form):
     def clean_line(self) -> BudgetLine | None:
         value = self.cleaned_data["line"]
         if value == MOST_NEEDED:
+            return None
+        if self.campaign is None:
+            # Which campaign's line it is, the write decides (pledge_at_once).
+            if not value.isdigit() or len(value) > 18:
+                raise self._line_error("invalid_choice", None)
+            self.cleaned_data["line_id"] = int(value)
             return None
         line = next((own for own in self.lines if str(own.pk) == value), None)
         if line is None:

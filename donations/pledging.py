@@ -378,29 +378,65 @@ def pledge_create(
 def pledge_at_once(
     *,
     slug: str,
+    line_id: int | None = None,
     amount: Decimal,
     donor: Donor,
     submission_token: str | None,
     now: datetime | None = None,
 ) -> Pledge | None:
-    """The usual pledge, to the campaign `slug` and no line, written before
-    anything is read: on PostgreSQL one statement, which writes only if the
-    campaign accepts it. Returns the pledge (or the one this token made
-    already), or None when nothing was written: then read the campaign and
-    call pledge_create, which says why."""
+    """A donor's pledge to the campaign `slug`, written at once: on PostgreSQL
+    one statement, which writes only if the campaign accepts it. A pledge to
+    no line reads nothing first; an earmarked one reads its campaign's line
+    figures (one query of plain values) to check that received money does not
+    cover the line yet.
+
+    Returns the pledge (or the one this token made already), or None when
+    nothing was written: then read the campaign and call pledge_create, which
+    says why."""
     if not _has_one_statement():
         return None
     now = now or timezone.now()
     amount = Decimal(amount)
     if rules.amount_refusal(amount, minimum=PLEDGE_MIN):
         return None
+    if line_id is not None and not _line_open(slug, line_id):
+        return None
 
     def write() -> Pledge | None:
         pledge = _new_pledge(None, None, amount, donor, submission_token)
+        pledge.line_id = line_id
         written = _pledge_in_one_statement(pledge, slug=slug, now=now)
         return pledge if written else None
 
     return _once_per_token(submission_token, write)
+
+
+def _line_open(slug: str, line_id: int) -> bool:
+    """Whether `line_id` is a line of the campaign `slug` that received money
+    does not cover yet (rules.line_states), from one query of plain values."""
+    rows = list(
+        BudgetLine.objects.filter(campaign__slug=slug)
+        .order_by("position", "pk")
+        .values_list(
+            "pk",
+            "target",
+            "earmarked",
+            "earmarked_collected",
+            "campaign__collected",
+            "campaign__promised",
+        )
+    )
+    ids = [row[0] for row in rows]
+    if line_id not in ids:
+        return False
+    states = rules.line_states(
+        [to_cents(row[1]) for row in rows],
+        earmarked_collected=[to_cents(row[3]) for row in rows],
+        earmarked_effective=[to_cents(row[2]) for row in rows],
+        collected=to_cents(rows[0][4]),
+        promised=to_cents(rows[0][5]),
+    )
+    return not states.lines[ids.index(line_id)].is_done
 
 
 def _once_per_token(

@@ -139,9 +139,10 @@ def pledge(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
-    """The usual pledge (no line chosen) is written first, in one statement
-    that counts it only if the campaign accepts it (pledge_at_once): nothing is
-    read. Otherwise, check the form against a read of the campaign and its
+    """A pledge is first written in one statement that counts it only if the
+    campaign accepts it (pledge_at_once): nothing is read for a pledge to no
+    line, the lines' figures for an earmarked one. When that writes nothing
+    (or on SQLite), check the form against a read of the campaign and its
     lines, then pledge_create, which checks again what may have changed
     meanwhile as it writes, and says why it refuses.
 
@@ -152,18 +153,18 @@ def _pledge_post(request: HttpRequest, slug: str) -> HttpResponse:
     """
     now = timezone.now()
     language = translation.get_language() or ""
-    if not request.POST.get("line"):
-        unchecked = PledgeForm(request.POST, campaign=None)
-        if unchecked.is_valid():
-            made = pledge_at_once(
-                slug=slug,
-                amount=unchecked.cleaned_data["pledge_amount"],
-                donor=unchecked.donor(language=language),
-                submission_token=unchecked.cleaned_data["token"],
-                now=now,
-            )
-            if made is not None:
-                return _see_other(made)
+    unchecked = PledgeForm(request.POST, campaign=None)
+    if unchecked.is_valid():
+        made = pledge_at_once(
+            slug=slug,
+            line_id=unchecked.cleaned_data.get("line_id"),
+            amount=unchecked.cleaned_data["pledge_amount"],
+            donor=unchecked.donor(language=language),
+            submission_token=unchecked.cleaned_data["token"],
+            now=now,
+        )
+        if made is not None:
+            return _see_other(made)
     campaign = _campaign_for_page(slug)
     form = None
     if campaign.is_accepting_pledges(now):

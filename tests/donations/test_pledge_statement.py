@@ -118,31 +118,18 @@ class StatementMatchesTheModelsTests(SimpleTestCase):
 @unittest.skipUnless(PG, "the one-statement pledge is PostgreSQL's")
 class StatementFollowsTheRulesTests(DonationsTestCase):
     def written(self, amount: Decimal, line_id: int | None, now) -> bool:
-        """Whether the statement writes; nothing it wrote is kept."""
+        """Whether pledge_at_once writes; nothing it wrote is kept."""
         with transaction.atomic():
-            with mock.patch("donations.pledging._pledge_locked") as locked:
-                made = (
-                    pledge_at_once(
-                        slug=self.campaign.slug,
-                        amount=amount,
-                        donor=Donor(name="Ala"),
-                        submission_token=None,
-                        now=now,
-                    )
-                    if line_id is None
-                    else self._earmarked(amount, line_id, now)
-                )
-            self.assertFalse(locked.called)
+            made = pledge_at_once(
+                slug=self.campaign.slug,
+                line_id=line_id,
+                amount=amount,
+                donor=Donor(name="Ala"),
+                submission_token=None,
+                now=now,
+            )
             transaction.set_rollback(True)
         return made is not None
-
-    def _earmarked(self, amount, line_id, now):
-        from donations.pledging import _new_pledge, _pledge_in_one_statement
-
-        made = _new_pledge(None, None, amount, Donor(name="Ala"), None)
-        made.line_id = line_id
-        written = _pledge_in_one_statement(made, slug=self.campaign.slug, now=now)
-        return made if written else None
 
     def test_it_writes_exactly_when_the_rules_accept(self):
         now = timezone.now()
@@ -207,12 +194,8 @@ class StatementFollowsTheRulesTests(DonationsTestCase):
                 try:
                     check_pledge(campaign, line=line_object, amount=amount, now=now)
                     accepted = True
-                except PledgeRefused as refusal:
-                    # Whether received money covers the line is checked against
-                    # the read just before (pledge_create); the statement
-                    # counts an earmark beyond its line as the covering rule
-                    # does with any surplus.
-                    accepted = refusal.code == "covered"
+                except PledgeRefused:
+                    accepted = False
                 if self.written(amount, lines[line], now) != accepted:
                     disagree.append(
                         f"published={published} closed={closed} deadline={deadline}"
@@ -254,6 +237,41 @@ class StatementFollowsTheRulesTests(DonationsTestCase):
         campaign = self.assertTotalsExact(self.campaign)
         food = campaign.lines.get(pk=self.food.pk)
         self.assertEqual(food.earmarked.amount, Decimal("30.00"))
+
+    def test_an_earmarked_pledge_reads_the_lines_figures_then_writes_once(self):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            made = pledge_at_once(
+                slug=self.campaign.slug,
+                line_id=self.debts.pk,
+                amount=Decimal("40"),
+                donor=Donor(),
+                submission_token=None,
+            )
+        statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"].upper()]
+        self.assertEqual(len(statements), 2, statements)
+        self.assertEqual(Pledge.objects.get(pk=made.pk).line_id, self.debts.pk)
+        campaign = self.assertTotalsExact(self.campaign)
+        self.assertEqual(
+            campaign.lines.get(pk=self.debts.pk).earmarked.amount, Decimal("40.00")
+        )
+
+    def test_a_line_covered_by_received_money_is_left_to_the_full_check(self):
+        from donations.pledging import pledge_receive
+
+        received = pledge(self.campaign, "400", self.food)
+        pledge_receive(pledge=received, amount=Decimal("400"), by=None)
+        made = pledge_at_once(
+            slug=self.campaign.slug,
+            line_id=self.food.pk,
+            amount=Decimal("10"),
+            donor=Donor(),
+            submission_token=None,
+        )
+        self.assertIsNone(made)
+        self.assertEqual(Pledge.objects.count(), 1)
+        self.assertTotalsExact(self.campaign)
 
     def test_a_token_already_used_returns_its_pledge_and_writes_nothing(self):
         first = pledge(self.campaign, "25", token="one-statement-token-0002")
