@@ -28,7 +28,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -274,7 +274,10 @@ def _check_confirmation(*, expected: Money, received: Money, confirmed: bool) ->
 
 
 def _positive(amount: Decimal, currency: str) -> Decimal:
-    amount = Decimal(amount)
+    try:
+        amount = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise AmountRefused("invalid") from None
     refusal = rules.amount_refusal(amount, minimum=Decimal("0.01"))
     if refusal:
         raise AmountRefused(refusal, min=format_money(Decimal("0.01"), currency))
@@ -292,9 +295,11 @@ def check_pledge(
     line: BudgetLine | None,
     amount: Decimal,
     now: datetime,
+    earmark: bool = True,
 ) -> None:
     """Raise the PledgeRefused the rules give for this pledge to `campaign`
-    (read with its lines), if any. No query."""
+    (read with its lines), if any. No query. Without `earmark`, whether
+    received money covers the line is not checked (see pledge_create)."""
     refusal = campaign.acceptance_refusal(now)
     if refusal:
         raise CampaignNotAccepting(refusal)
@@ -312,7 +317,7 @@ def check_pledge(
         position = next((i for i, own in enumerate(lines) if own.pk == line.pk), None)
         if position is None:
             raise LineRefused("invalid_choice")
-        if campaign.line_states().lines[position].is_done:
+        if earmark and campaign.line_states().lines[position].is_done:
             raise LineRefused("covered", line=lines[position].label)
 
 
@@ -487,9 +492,16 @@ def _new_pledge(
 def _pledge_locked(pledge: Pledge, *, campaign_id: int, now: datetime) -> Pledge:
     """Decide and write a pledge under the campaign's row lock (inside a
     transaction): the rules against the row as it is now, then the pledge and
-    the totals."""
+    the totals. The earmark was checked against the caller's read, as the one
+    statement does (pledge_create)."""
     campaign = _lock(campaign_id)
-    check_pledge(campaign, line=pledge.line, amount=pledge.amount.amount, now=now)
+    check_pledge(
+        campaign,
+        line=pledge.line,
+        amount=pledge.amount.amount,
+        now=now,
+        earmark=False,
+    )
     pledge.campaign = campaign
     pledge.amount = campaign.money(pledge.amount.amount)
     pledge.save(force_insert=True)
@@ -664,6 +676,8 @@ def pledge_receive(
     pledge.status = Pledge.Status.RECEIVED
     pledge.received_amount = received
     pledge.received_at, pledge.received_by = now, by
+    # Money came after all: no longer cancelled (the record keeps that it was).
+    pledge.cancelled_at, pledge.cancelled_by, pledge.cancel_reason = None, None, ""
     pledge.save(
         update_fields=[
             "status",
@@ -671,6 +685,9 @@ def pledge_receive(
             "received_amount_currency",
             "received_at",
             "received_by",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
         ]
     )
     _move_totals(campaign, before, Share.of(pledge), now)

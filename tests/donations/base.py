@@ -1,13 +1,16 @@
-"""Helpers for the donations tests: pledging in one line, and the check that the
-stored totals equal what the pledges add up to."""
+"""Helpers for the donations tests: pledging and receiving in one line, and the
+check that the stored totals equal what the pledges add up to."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from campaigns.models import BudgetLine, Campaign
+from django.utils import timezone
+
+from campaigns.models import Activity, BudgetLine, Campaign
 from donations.models import Pledge, Totals
-from donations.pledging import Donor, pledge_create
+from donations.pledging import Donor, pledge_create, pledge_receive
 from tests.base import ZborTestCase
 
 
@@ -30,6 +33,23 @@ def pledge(
     )
 
 
+def receive(made: Pledge, amount: str | None = None, *, by=None, **kwargs) -> Pledge:
+    """Record `made` as received, by default with the amount pledged."""
+    return pledge_receive(
+        pledge=made,
+        amount=Decimal(amount) if amount is not None else made.amount.amount,
+        by=by,
+        **kwargs,
+    )
+
+
+def made_days_ago(made: Pledge, days: float) -> None:
+    """Date a pledge back, as if it had been made `days` ago."""
+    Pledge.objects.filter(pk=made.pk).update(
+        created_at=timezone.now() - timedelta(days=days)
+    )
+
+
 def fresh(campaign: Campaign) -> Campaign:
     return Campaign.objects.prefetch_related("lines").get(pk=campaign.pk)
 
@@ -40,3 +60,11 @@ class DonationsTestCase(ZborTestCase):
         campaign = fresh(campaign)
         self.assertEqual(Totals.stored(campaign), Pledge.objects.totals_for(campaign))
         return campaign
+
+    def records(self, action: str, campaign: Campaign | None = None) -> list[Activity]:
+        """The campaign's records of `action`, oldest first."""
+        return list(
+            Activity.objects.filter(
+                campaign=campaign or self.campaign, action=action
+            ).order_by("created_at", "id")
+        )

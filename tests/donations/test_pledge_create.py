@@ -1,3 +1,7 @@
+"""pledge_create: what a donor's pledge does to the database, and when it is
+refused. Promises never stop a collection: only closing, the deadline, being
+unpublished or having no lines refuses a pledge."""
+
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -13,14 +17,12 @@ from donations.pledging import (
     CampaignNotAccepting,
     Donor,
     LineRefused,
-    PledgeStateError,
+    PledgeRefused,
     campaign_close,
-    gift_record,
-    pledge_cancel,
-    pledge_receive,
 )
+from donations.progress import campaign_progress
 from tests.base import make_campaign
-from tests.donations.base import DonationsTestCase, fresh, pledge
+from tests.donations.base import DonationsTestCase, fresh, pledge, receive
 
 
 class PledgeCreateTests(DonationsTestCase):
@@ -35,7 +37,9 @@ class PledgeCreateTests(DonationsTestCase):
         self.assertEqual(campaign.collected.amount, Decimal("0.00"))
         self.assertEqual(campaign.supporters, 1)
         self.assertGreater(campaign.version, self.campaign.version)
-        self.assertEqual(campaign.lines.get(pk=self.food.pk).earmarked.amount, 25)
+        food = campaign.lines.get(pk=self.food.pk)
+        self.assertEqual(food.earmarked.amount, 25)
+        self.assertEqual(food.earmarked_collected.amount, 0)
 
     def test_the_pledge_takes_the_campaign_currency(self):
         campaign = make_campaign(slug="pln", currency="PLN")
@@ -43,54 +47,125 @@ class PledgeCreateTests(DonationsTestCase):
         self.assertEqual(str(made.amount.currency), "PLN")
         self.assertTotalsExact(campaign)
 
-    def test_the_crossing_pledge_is_accepted_in_full_and_the_next_is_refused(self):
-        pledge(self.campaign, "2400")
-        crossing = pledge(self.campaign, "300")
-        self.assertEqual(crossing.amount.amount, Decimal("300.00"))
+
+class PromisesNeverStopTests(DonationsTestCase):
+    def test_a_promise_of_the_whole_need_leaves_the_campaign_accepting(self):
+        pledge(self.campaign, "2500")
         campaign = self.assertTotalsExact(self.campaign)
-        self.assertEqual(campaign.raised.amount, Decimal("2700.00"))
-        self.assertEqual(campaign.state(), Campaign.State.GOAL_REACHED)
-        with self.assertRaises(CampaignNotAccepting) as refusal:
-            pledge(self.campaign, "5")
-        self.assertEqual(refusal.exception.state, Campaign.State.GOAL_REACHED)
-        self.assertEqual(Pledge.objects.count(), 2)
+        self.assertEqual(campaign.state(), Campaign.State.FULLY_PROMISED)
+        self.assertTrue(campaign.is_accepting_pledges())
+        self.assertIsNone(campaign.closed_at)
+        progress = campaign_progress(campaign)
+        self.assertEqual(progress.state, "fully_promised")
+        self.assertTrue(progress.accepting)
+        self.assertEqual(progress.collected.amount, 0)
+        self.assertEqual(progress.promised.amount, 2500)
+        self.assertEqual(progress.still_needed.amount, 0)
+
+        pledge(self.campaign, "5")
+        campaign = self.assertTotalsExact(self.campaign)
+        self.assertEqual(campaign.promised.amount, Decimal("2505.00"))
+        self.assertEqual(campaign.supporters, 2)
+        self.assertEqual(self.records(Activity.Action.CLOSED), [])
+
+    def test_pledges_past_the_goal_are_each_accepted_in_full(self):
+        for amount in ("2400", "300", "5"):
+            self.assertEqual(
+                pledge(fresh(self.campaign), amount).amount.amount, Decimal(amount)
+            )
+        campaign = self.assertTotalsExact(self.campaign)
+        self.assertEqual(campaign.promised.amount, Decimal("2705.00"))
+        self.assertEqual(campaign.state(), Campaign.State.FULLY_PROMISED)
+        self.assertEqual(
+            campaign_progress(campaign).over_goal_if_all_arrive.amount, 205
+        )
+        self.assertEqual(campaign_progress(campaign).over_goal.amount, 0)
+
+    def test_short_of_the_goal_the_campaign_is_simply_open(self):
+        pledge(self.campaign, "2499.99")
+        campaign = self.assertTotalsExact(self.campaign)
+        self.assertEqual(campaign.state(), Campaign.State.OPEN)
+        self.assertEqual(
+            campaign_progress(campaign).still_needed.amount, Decimal("0.01")
+        )
+
+    def test_promises_never_close_a_campaign_that_stops_at_its_goal(self):
+        received = pledge(self.campaign, "2000")
+        receive(received)
+        pledge(self.campaign, "1000")
+        campaign = self.assertTotalsExact(self.campaign)
+        self.assertTrue(campaign.stop_at_goal)
+        self.assertIsNone(campaign.closed_at)
+        self.assertEqual(campaign.state(), Campaign.State.FULLY_PROMISED)
+        pledge(campaign, "10")
+        self.assertEqual(Pledge.objects.filter(campaign=campaign).count(), 3)
+
+
+class RefusalTests(DonationsTestCase):
+    """A refused pledge stores nothing and leaves every total as it was."""
+
+    def assertRefused(self, campaign, code, *, line=None, amount="5", **kwargs):
+        before = self.assertTotalsExact(campaign)
+        count = Pledge.objects.count()
+        with self.assertRaises(PledgeRefused) as refusal:
+            pledge(campaign, amount, line, **kwargs)
+        self.assertEqual(refusal.exception.code, code)
+        self.assertTrue(refusal.exception.message)
+        self.assertEqual(Pledge.objects.count(), count)
+        after = self.assertTotalsExact(campaign)
+        self.assertEqual(after.promised, before.promised)
+        self.assertEqual(after.supporters, before.supporters)
+        return refusal.exception
 
     def test_it_refuses_after_the_deadline_even_if_not_recorded(self):
-        self.campaign.deadline = timezone.now() + timedelta(days=1)
-        self.campaign.save()
-        later = timezone.now() + timedelta(days=2)
-        with (
-            mock.patch("django.utils.timezone.now", return_value=later),
-            self.assertRaises(CampaignNotAccepting) as refusal,
-        ):
-            pledge(self.campaign, "5")
-        self.assertEqual(refusal.exception.state, Campaign.State.CLOSED)
-        self.assertEqual(refusal.exception.reason, Campaign.ClosedReason.DEADLINE)
-        self.assertFalse(Pledge.objects.exists())
+        Campaign.objects.filter(pk=self.campaign.pk).update(
+            deadline=timezone.now() - timedelta(minutes=1)
+        )
+        refusal = self.assertRefused(fresh(self.campaign), "deadline_passed")
+        self.assertIsInstance(refusal, CampaignNotAccepting)
+        self.assertIsNone(fresh(self.campaign).closed_at)  # not recorded yet
+
+    def test_it_accepts_until_the_deadline_and_refuses_at_it(self):
+        deadline = timezone.now() + timedelta(days=1)
+        Campaign.objects.filter(pk=self.campaign.pk).update(deadline=deadline)
+        campaign = fresh(self.campaign)
+        pledge(campaign, "5", now=deadline - timedelta(seconds=1))
+        self.assertRefused(campaign, "deadline_passed", now=deadline)
+        self.assertRefused(campaign, "deadline_passed", now=deadline + timedelta(1))
 
     def test_it_refuses_a_closed_campaign(self):
         campaign_close(campaign=self.campaign, reason="manual", by=self.volunteer)
-        with self.assertRaises(CampaignNotAccepting) as refusal:
-            pledge(self.campaign, "5")
-        self.assertEqual(refusal.exception.reason, Campaign.ClosedReason.MANUAL)
+        refusal = self.assertRefused(fresh(self.campaign), "closed")
+        self.assertIsInstance(refusal, CampaignNotAccepting)
+
+    def test_it_refuses_a_campaign_that_closed_after_it_was_read(self):
+        read = fresh(self.campaign)
+        campaign_close(campaign=self.campaign, reason="manual", by=self.volunteer)
+        self.assertRefused(read, "closed")
+
+    def test_it_refuses_a_campaign_closed_at_its_goal(self):
+        receive(pledge(self.campaign, "2500"))
+        self.assertEqual(fresh(self.campaign).closed_reason, "goal")
+        self.assertRefused(fresh(self.campaign), "closed")
+
+    def test_it_refuses_an_unpublished_campaign(self):
+        campaign = make_campaign(slug="draft", published=False)
+        refusal = self.assertRefused(fresh(campaign), "unpublished")
+        self.assertIsInstance(refusal, CampaignNotAccepting)
+
+    def test_it_refuses_a_campaign_without_lines(self):
+        campaign = make_campaign(slug="empty")
+        campaign.lines.all().delete()
+        refusal = self.assertRefused(fresh(campaign), "no_lines")
+        self.assertIsInstance(refusal, CampaignNotAccepting)
 
     def test_it_refuses_a_line_of_another_campaign(self):
         other = make_campaign(slug="other")
-        with self.assertRaises(LineRefused) as refusal:
-            pledge(self.campaign, "5", other.lines.first())
-        self.assertEqual(refusal.exception.code, "invalid_choice")
-        self.assertFalse(Pledge.objects.exists())
-
-    def test_it_refuses_a_covered_line_computed_under_the_lock(self):
-        pledge(self.campaign, "300", self.clothing)
-        with self.assertRaises(LineRefused) as refusal:
-            pledge(self.campaign, "5", self.clothing)
-        self.assertEqual(refusal.exception.code, "covered")
-        # Unearmarked money fills lines in order: rent first, so rent is covered
-        # by a big "where most needed" pledge too.
-        pledge(self.campaign, "1000")
-        with self.assertRaises(LineRefused):
-            pledge(self.campaign, "5", self.rent)
+        refusal = self.assertRefused(
+            fresh(self.campaign), "invalid_choice", line=other.lines.first()
+        )
+        self.assertIsInstance(refusal, LineRefused)
+        self.assertTotalsExact(other)
 
     def test_it_refuses_amounts_out_of_limits(self):
         for amount, code in [
@@ -102,22 +177,115 @@ class PledgeCreateTests(DonationsTestCase):
             ("NaN", "invalid"),
             ("Infinity", "invalid"),
         ]:
-            with self.subTest(amount=amount), self.assertRaises(AmountRefused) as r:
-                pledge(self.campaign, amount)
-            self.assertEqual(r.exception.code, code)
-        self.assertFalse(Pledge.objects.exists())
+            with self.subTest(amount=amount):
+                refusal = self.assertRefused(self.campaign, code, amount=amount)
+                self.assertIsInstance(refusal, AmountRefused)
 
+    def test_the_limits_themselves_are_accepted(self):
+        pledge(self.campaign, "1")
+        pledge(self.campaign, "10000")
+        self.assertEqual(
+            self.assertTotalsExact(self.campaign).promised.amount, Decimal("10001")
+        )
+
+    def test_each_campaign_has_its_own_largest_pledge(self):
+        Campaign.objects.filter(pk=self.campaign.pk).update(max_pledge=Decimal(50))
+        campaign = fresh(self.campaign)
+        pledge(campaign, "50")
+        refusal = self.assertRefused(campaign, "max_value", amount="50.01")
+        self.assertIn("€50", refusal.message)
+
+
+class EarmarkTests(DonationsTestCase):
+    def test_an_earmark_to_a_line_covered_by_received_money_is_refused(self):
+        receive(pledge(self.campaign, "300", self.clothing))
+        self.assertTrue(fresh(self.campaign).line_states().lines[2].is_done)
+        with self.assertRaises(LineRefused) as refusal:
+            pledge(fresh(self.campaign), "5", self.clothing)
+        self.assertEqual(refusal.exception.code, "covered")
+        self.assertIn("Clothing and household items", refusal.exception.message)
+        self.assertEqual(Pledge.objects.count(), 1)
+        # The other lines are still offered.
+        pledge(fresh(self.campaign), "5", self.food)
+        self.assertTotalsExact(self.campaign)
+
+    def test_unearmarked_received_money_covers_the_first_line(self):
+        # Unearmarked money fills lines in order: rent first.
+        receive(pledge(self.campaign, "1000"))
+        with self.assertRaises(LineRefused) as refusal:
+            pledge(fresh(self.campaign), "5", self.rent)
+        self.assertEqual(refusal.exception.code, "covered")
+        pledge(fresh(self.campaign), "5", self.food)
+        self.assertEqual(Pledge.objects.count(), 2)
+
+    def test_an_earmark_to_a_line_covered_only_by_promises_is_accepted(self):
+        pledge(self.campaign, "300", self.clothing)
+        pledge(self.campaign, "1000")  # would cover rent, if it arrives
+        campaign = fresh(self.campaign)
+        states = campaign.line_states().lines
+        self.assertTrue(states[2].is_fully_promised)
+        self.assertFalse(states[2].is_done)
+        pledge(campaign, "5", self.clothing)
+        pledge(campaign, "5", self.rent)
+        campaign = self.assertTotalsExact(self.campaign)
+        clothing = campaign.lines.get(pk=self.clothing.pk)
+        self.assertEqual(clothing.earmarked.amount, Decimal("305.00"))
+        self.assertEqual(clothing.earmarked_collected.amount, 0)
+
+    def test_a_line_covered_between_the_read_and_the_write_passes_its_money_on(self):
+        # The donor read the page while clothing was still offered; the money
+        # that covers it arrived before the pledge was written. The earmark is
+        # checked against the read (on every database): the pledge is kept and
+        # its money goes on to the next line, as any earmark beyond its target.
+        read = fresh(self.campaign)
+        receive(pledge(self.campaign, "300", self.clothing))
+        made = pledge(read, "5", self.clothing)
+        self.assertEqual(made.line_id, self.clothing.pk)
+        campaign = self.assertTotalsExact(self.campaign)
+        states = campaign.line_states().lines
+        self.assertEqual(states[2].received, Decimal("300.00"))  # clothing
+        self.assertEqual(states[0].promised, Decimal("5.00"))  # on to rent
+
+    def test_a_line_partly_received_is_still_offered(self):
+        receive(pledge(self.campaign, "299.99", self.clothing))
+        pledge(fresh(self.campaign), "5", self.clothing)
+        campaign = self.assertTotalsExact(self.campaign)
+        clothing = campaign.lines.get(pk=self.clothing.pk)
+        self.assertEqual(clothing.earmarked_collected.amount, Decimal("299.99"))
+        self.assertEqual(clothing.earmarked.amount, Decimal("304.99"))
+
+
+class TokenTests(DonationsTestCase):
     def test_the_same_token_returns_the_pledge_already_made(self):
         first = pledge(self.campaign, "25", token="t" * 32)
         again = pledge(self.campaign, "99", token="t" * 32)
         self.assertEqual(first.pk, again.pk)
         self.assertEqual(Pledge.objects.count(), 1)
-        self.assertTotalsExact(self.campaign)
+        campaign = self.assertTotalsExact(self.campaign)
+        self.assertEqual(campaign.promised.amount, Decimal("25.00"))
 
-    def test_the_same_token_is_found_even_once_the_goal_is_reached(self):
-        crossing = pledge(self.campaign, "2500", token="c" * 32)
-        self.assertEqual(pledge(self.campaign, "2500", token="c" * 32), crossing)
+    def test_the_same_token_is_found_even_once_the_campaign_closed(self):
+        made = pledge(self.campaign, "2500", token="c" * 32)
+        receive(made)
+        self.assertIsNotNone(fresh(self.campaign).closed_at)
+        self.assertEqual(pledge(fresh(self.campaign), "2500", token="c" * 32), made)
+        self.assertEqual(Pledge.objects.count(), 1)
 
+    def test_a_token_whose_pledge_was_refused_can_still_make_one(self):
+        with self.assertRaises(AmountRefused):
+            pledge(self.campaign, "0.5", token="r" * 32)
+        made = pledge(self.campaign, "5", token="r" * 32)
+        self.assertEqual(made.submission_token, "r" * 32)
+        self.assertEqual(pledge(self.campaign, "5", token="r" * 32), made)
+        self.assertEqual(Pledge.objects.count(), 1)
+
+    def test_pledges_without_a_token_are_each_stored(self):
+        pledge(self.campaign, "5")
+        pledge(self.campaign, "5")
+        self.assertEqual(Pledge.objects.filter(submission_token=None).count(), 2)
+
+
+class ReferenceAndDonorTests(DonationsTestCase):
     def test_a_reference_already_taken_is_never_given_again(self):
         first = pledge(self.campaign, "5")
         with mock.patch(
@@ -126,6 +294,8 @@ class PledgeCreateTests(DonationsTestCase):
         ):
             second = pledge(self.campaign, "5")
         self.assertEqual(second.reference, "ABCDEFGH")
+        campaign = self.assertTotalsExact(self.campaign)
+        self.assertEqual(campaign.supporters, 2)
 
     def test_references_are_found_whatever_the_case_and_separators(self):
         made = pledge(self.campaign, "5")
@@ -173,119 +343,3 @@ class PledgeCreateTests(DonationsTestCase):
         ):
             pledge(self.campaign, "5", donor=Donor(email="ala@example.org"))
         self.assertEqual(Pledge.objects.count(), 1)
-
-
-class ReceiveCancelGiftTests(DonationsTestCase):
-    def test_receiving_moves_money_from_promised_to_collected(self):
-        made = pledge(self.campaign, "100", self.food)
-        pledge_receive(pledge=made, amount=Decimal("97.50"), by=self.volunteer)
-        campaign = self.assertTotalsExact(self.campaign)
-        self.assertEqual(campaign.collected.amount, Decimal("97.50"))
-        self.assertEqual(campaign.promised.amount, Decimal("0.00"))
-        made.refresh_from_db()
-        self.assertEqual(made.received_by, self.volunteer)
-        self.assertIsNotNone(made.received_at)
-        activity = Activity.objects.get(action=Activity.Action.PLEDGE_RECEIVED)
-        self.assertEqual(activity.reference, made.reference)
-        self.assertEqual(activity.details["received"], "97.50")
-        self.assertEqual(activity.details["pledged"], "100.00")
-        self.assertNotIn("Ala", str(activity.details))
-
-    def test_money_received_in_another_currency_campaign_keeps_its_currency(self):
-        campaign = make_campaign(slug="pln", currency="PLN")
-        made = pledge(campaign, "100")
-        pledge_receive(pledge=made, amount=Decimal("99"), by=self.volunteer)
-        made.refresh_from_db()
-        self.assertEqual(made.received_amount, Money("99.00", "PLN"))
-        gift = gift_record(
-            campaign=campaign, amount=Decimal("5"), line=None, note="", by=None
-        )
-        self.assertEqual(str(gift.received_amount.currency), "PLN")
-        self.assertEqual(self.assertTotalsExact(campaign).collected, Money(104, "PLN"))
-
-    def test_a_received_amount_can_be_corrected(self):
-        made = pledge(self.campaign, "100", self.food)
-        pledge_receive(pledge=made, amount=Decimal("90"), by=self.volunteer)
-        pledge_receive(pledge=made, amount=Decimal("110"), by=self.volunteer)
-        campaign = self.assertTotalsExact(self.campaign)
-        self.assertEqual(campaign.collected.amount, Decimal("110.00"))
-        self.assertEqual(campaign.supporters, 1)
-
-    def test_cancelling_under_the_goal_accepts_pledges_again(self):
-        big = pledge(self.campaign, "2500")
-        self.assertFalse(fresh(self.campaign).is_accepting_pledges())
-        pledge_cancel(pledge=big, reason="fake", by=self.volunteer)
-        campaign = self.assertTotalsExact(self.campaign)
-        self.assertTrue(campaign.is_accepting_pledges())
-        self.assertEqual(campaign.supporters, 0)
-        pledge(self.campaign, "5")
-        activity = Activity.objects.get(action=Activity.Action.PLEDGE_CANCELLED)
-        self.assertEqual(activity.details["reason"], "fake")
-
-    def test_only_pending_pledges_can_be_cancelled(self):
-        made = pledge(self.campaign, "5")
-        pledge_receive(pledge=made, amount=Decimal("5"), by=self.volunteer)
-        with self.assertRaises(PledgeStateError):
-            pledge_cancel(pledge=made, reason="oops", by=self.volunteer)
-        self.assertTotalsExact(self.campaign)
-
-    def test_late_money_on_a_cancelled_pledge_counts(self):
-        made = pledge(self.campaign, "40", self.food)
-        pledge_cancel(pledge=made, reason="expired", by=None)
-        pledge_receive(pledge=made, amount=Decimal("40"), by=self.volunteer)
-        campaign = self.assertTotalsExact(self.campaign)
-        self.assertEqual(campaign.collected.amount, Decimal("40.00"))
-        self.assertEqual(campaign.supporters, 1)
-        self.assertEqual(campaign.lines.get(pk=self.food.pk).earmarked.amount, 40)
-
-    def test_collecting_the_goal_closes_a_stop_at_goal_campaign(self):
-        made = pledge(self.campaign, "2500")
-        pledge_receive(pledge=made, amount=Decimal("2500"), by=self.volunteer)
-        campaign = self.assertTotalsExact(self.campaign)
-        self.assertEqual(campaign.closed_reason, Campaign.ClosedReason.GOAL)
-        self.assertEqual(campaign.closed_by, self.volunteer)
-        self.assertTrue(Activity.objects.filter(action=Activity.Action.CLOSED).exists())
-
-    def test_a_campaign_that_does_not_stop_at_its_goal_stays_open(self):
-        Campaign.objects.filter(pk=self.campaign.pk).update(stop_at_goal=False)
-        made = pledge(self.campaign, "2500")
-        pledge_receive(pledge=made, amount=Decimal("2500"), by=self.volunteer)
-        pledge(self.campaign, "5")
-        self.assertIsNone(fresh(self.campaign).closed_at)
-
-    def test_a_gift_counts_as_received_in_any_state(self):
-        campaign_close(campaign=self.campaign, reason="manual", by=self.organizer)
-        gift = gift_record(
-            campaign=self.campaign,
-            amount=Decimal("165"),
-            line=self.debts,
-            note="cash at the meeting",
-            by=self.volunteer,
-        )
-        self.assertEqual(gift.kind, Pledge.Kind.GIFT)
-        self.assertEqual(gift.status, Pledge.Status.RECEIVED)
-        campaign = self.assertTotalsExact(self.campaign)
-        self.assertEqual(campaign.collected.amount, Decimal("165.00"))
-        activity = Activity.objects.get(action=Activity.Action.GIFT_RECORDED)
-        self.assertEqual(activity.details["received"], "165.00")
-
-    def test_a_gift_to_a_line_of_another_campaign_is_refused(self):
-        other = make_campaign(slug="other")
-        with self.assertRaises(LineRefused):
-            gift_record(
-                campaign=self.campaign,
-                amount=Decimal("5"),
-                line=other.lines.first(),
-                note="",
-                by=None,
-            )
-        self.assertTotalsExact(self.campaign)
-
-    def test_closing_is_recorded_once(self):
-        self.assertTrue(
-            campaign_close(campaign=self.campaign, reason="manual", by=self.organizer)
-        )
-        self.assertFalse(
-            campaign_close(campaign=self.campaign, reason="manual", by=self.organizer)
-        )
-        self.assertEqual(Activity.objects.filter(action="closed").count(), 1)

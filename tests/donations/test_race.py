@@ -1,20 +1,65 @@
-"""Many donors at once, on PostgreSQL for real: the row lock is what keeps the
-goal and the totals exact (SQLite serialises writers anyway, so skip it there)."""
+"""Many donors and volunteers at once, on PostgreSQL for real: the campaign's
+row lock is what keeps the totals exact and lets exactly one receipt close a
+campaign at its goal (SQLite serialises writers anyway, so skip it there)."""
 
 import threading
 import unittest
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection, connections
 from django.test import TransactionTestCase
 
-from campaigns.models import Campaign
+from campaigns.models import Activity, Campaign
 from donations.models import Pledge, Totals
-from donations.pledging import CampaignNotAccepting, Donor, pledge_create
+from donations.pledging import (
+    CampaignNotAccepting,
+    Donor,
+    pledge_create,
+    pledge_receive,
+)
 from tests.base import make_campaign
 
 THREADS = 50
+VOLUNTEERS = 30
+
+
+def new_pledge(campaign: Campaign, amount: str, **kwargs) -> Pledge:
+    return pledge_create(
+        campaign=campaign,
+        line=kwargs.pop("line", None),
+        amount=Decimal(amount),
+        donor=kwargs.pop("donor", Donor()),
+        submission_token=kwargs.pop("submission_token", None),
+        **kwargs,
+    )
+
+
+def at_once(count: int, work: Callable[[int], object]) -> list[str]:
+    """Run work(0) … work(count - 1) in as many threads, started together, each
+    on its own connection. Returns the errors they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            work(n)
+        except Exception as error:  # noqa: BLE001 - reported by the test
+            with lock:
+                errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
 
 
 @pytest.mark.slow
@@ -24,37 +69,25 @@ class SimultaneousPledgesTests(TransactionTestCase):
     def run_donors(
         self, campaign: Campaign, amount: str, lines=None, same_token: bool = False
     ) -> dict:
-        barrier = threading.Barrier(THREADS)
-        outcome = {"accepted": 0, "refused": 0, "errors": []}
+        outcome = {"accepted": 0, "refused": 0}
         lock = threading.Lock()
 
         def donor(n: int) -> None:
             try:
-                barrier.wait(timeout=30)
-                pledge_create(
-                    campaign=campaign,
+                new_pledge(
+                    campaign,
+                    amount,
                     line=lines[n % len(lines)] if lines else None,
-                    amount=Decimal(amount),
                     donor=Donor(name=f"Donor {n}"),
                     submission_token=f"race-{0 if same_token else n:04d}-token",
                 )
                 key = "accepted"
             except CampaignNotAccepting:
                 key = "refused"
-            except Exception as error:  # noqa: BLE001 - reported below
-                with lock:
-                    outcome["errors"].append(repr(error))
-                return
-            finally:
-                connections.close_all()
             with lock:
                 outcome[key] += 1
 
-        threads = [threading.Thread(target=donor, args=(n,)) for n in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        outcome["errors"] = at_once(THREADS, donor)
         return outcome
 
     def assertTotalsExact(self, campaign: Campaign) -> Campaign:
@@ -62,36 +95,21 @@ class SimultaneousPledgesTests(TransactionTestCase):
         self.assertEqual(Totals.stored(campaign), Pledge.objects.totals_for(campaign))
         return campaign
 
-    def test_exactly_one_pledge_crosses_the_goal_and_none_follows(self):
+    def test_promises_past_the_goal_are_all_accepted(self):
         campaign = make_campaign(slug="race")
-        pledge_create(
-            campaign=campaign,
-            line=None,
-            amount=Decimal("2210"),
-            donor=Donor(),
-            submission_token=None,
-        )
+        new_pledge(campaign, "2210")
         outcome = self.run_donors(campaign, "60")
         self.assertEqual(outcome["errors"], [])
-        # 2210 + 4 × 60 = 2450 < 2500; the fifth pledge crosses (2510).
-        self.assertEqual(outcome["accepted"], 5)
-        self.assertEqual(outcome["refused"], THREADS - 5)
-
+        # Promises never stop a collection: every donor is accepted.
+        self.assertEqual((outcome["accepted"], outcome["refused"]), (THREADS, 0))
         campaign = self.assertTotalsExact(campaign)
-        goal = campaign.goal.amount
-        raised = Decimal(0)
-        crossings = 0
-        for made in Pledge.objects.filter(campaign=campaign).order_by("id"):
-            self.assertLess(raised, goal, "a pledge was accepted after the goal")
-            raised += made.amount.amount
-            crossings += raised >= goal
-        self.assertEqual(crossings, 1)
-        self.assertEqual(campaign.raised.amount, Decimal("2510.00"))
-        self.assertEqual(campaign.supporters, 6)
+        self.assertEqual(campaign.promised.amount, Decimal("2210") + 60 * THREADS)
+        self.assertEqual(campaign.supporters, THREADS + 1)
+        self.assertIsNone(campaign.closed_at)
+        self.assertEqual(campaign.state(), Campaign.State.FULLY_PROMISED)
 
     def test_simultaneous_earmarks_keep_every_line_exact(self):
         campaign = make_campaign(slug="race-lines")
-        Campaign.objects.filter(pk=campaign.pk).update(stop_at_goal=False)
         lines = list(campaign.lines.all())
         outcome = self.run_donors(campaign, "7.77", lines=lines)
         self.assertEqual(outcome["errors"], [])
@@ -107,3 +125,120 @@ class SimultaneousPledgesTests(TransactionTestCase):
         self.assertEqual(Pledge.objects.filter(campaign=campaign).count(), 1)
         campaign = self.assertTotalsExact(campaign)
         self.assertEqual(campaign.promised.amount, Decimal("10.00"))
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL row locks")
+class SimultaneousReceiptsTests(TransactionTestCase):
+    def assertTotalsExact(self, campaign: Campaign) -> Campaign:
+        campaign = Campaign.objects.prefetch_related("lines").get(pk=campaign.pk)
+        self.assertEqual(Totals.stored(campaign), Pledge.objects.totals_for(campaign))
+        return campaign
+
+    def test_exactly_one_receipt_closes_the_campaign(self):
+        campaign = make_campaign(slug="race-receipts")
+        volunteer = User.objects.create_user("viktor", is_staff=True)
+        lines = list(campaign.lines.all())
+        # 30 × €150 = €4 500 promised; the goal (€2 500) is crossed by the 17th
+        # receipt (16 × 150 = 2 400), whichever it is.
+        pledges = [
+            new_pledge(campaign, "150", line=lines[n % 2] if n % 3 else None)
+            for n in range(VOLUNTEERS)
+        ]
+
+        errors = at_once(
+            VOLUNTEERS,
+            lambda n: pledge_receive(
+                pledge=pledges[n], amount=Decimal("150"), by=volunteer
+            ),
+        )
+
+        self.assertEqual(errors, [])
+        campaign = self.assertTotalsExact(campaign)
+        self.assertEqual(campaign.collected.amount, Decimal("4500.00"))
+        self.assertEqual(campaign.promised.amount, Decimal("0.00"))
+        self.assertEqual(campaign.closed_reason, Campaign.ClosedReason.GOAL)
+        self.assertEqual(
+            Pledge.objects.filter(campaign=campaign, status="received").count(),
+            VOLUNTEERS,
+        )
+        (closing,) = Activity.objects.filter(
+            campaign=campaign, action=Activity.Action.CLOSED
+        )
+        # Closed by the receipt that crossed the goal, not a later one.
+        self.assertEqual(closing.details["collected"], "2550.00")
+        self.assertEqual(closing.details["promised"], "1950.00")
+        self.assertEqual(
+            Activity.objects.filter(
+                campaign=campaign, action=Activity.Action.PLEDGE_RECEIVED
+            ).count(),
+            VOLUNTEERS,
+        )
+        self.assertFalse(
+            Activity.objects.filter(
+                campaign=campaign, action=Activity.Action.REOPENED
+            ).exists()
+        )
+
+    def test_no_pledge_is_stored_once_a_receipt_closed_the_campaign(self):
+        campaign = make_campaign(slug="race-close")
+        closing = new_pledge(campaign, "2500")
+        giving, closed = threading.Event(), threading.Event()
+        lock = threading.Lock()
+        outcome = {"accepted": 0, "refused": 0, "late": []}
+        # Far more than donors can give before the receipt commits: the test
+        # fails rather than loops if the campaign never closes.
+        tries = 500
+        # Each donor has read the campaign page once, and keeps giving.
+        pages = [
+            Campaign.objects.prefetch_related("lines").get(pk=campaign.pk)
+            for _ in range(THREADS)
+        ]
+
+        def work(n: int) -> None:
+            if n == 0:
+                # The money arrives while donors are busy giving.
+                giving.wait(timeout=30)
+                pledge_receive(pledge=closing, amount=Decimal("2500"), by=None)
+                closed.set()  # committed: the receipt ran in autocommit
+                return
+            for attempt in range(tries):
+                after_closing = closed.is_set()
+                try:
+                    new_pledge(
+                        pages[n],
+                        "5",
+                        submission_token=f"donor-{n:03d}-{attempt:03d}",
+                    )
+                except CampaignNotAccepting:
+                    with lock:
+                        outcome["refused"] += 1
+                    return
+                with lock:
+                    outcome["accepted"] += 1
+                    if after_closing:
+                        outcome["late"].append((n, attempt))
+                    if outcome["accepted"] >= 2 * THREADS:
+                        giving.set()
+
+        errors = at_once(THREADS, work)
+
+        self.assertEqual(errors, [])
+        self.assertEqual(outcome["late"], [], "a pledge was stored after the closing")
+        campaign = self.assertTotalsExact(campaign)
+        self.assertEqual(campaign.closed_reason, Campaign.ClosedReason.GOAL)
+        self.assertEqual(campaign.collected.amount, Decimal("2500.00"))
+        # Every pledge stored was one a donor was told was accepted.
+        self.assertEqual(
+            Pledge.objects.filter(campaign=campaign).count(), 1 + outcome["accepted"]
+        )
+        self.assertEqual(campaign.promised.amount, 5 * outcome["accepted"])
+        # Every donor kept giving until the closing refused them.
+        self.assertEqual(outcome["refused"], THREADS - 1)
+        # What the closing saw promised is all that ever was: no pledge counted
+        # after it.
+        (record,) = Activity.objects.filter(
+            campaign=campaign, action=Activity.Action.CLOSED
+        )
+        self.assertEqual(Decimal(record.details["promised"]), campaign.promised.amount)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
+from djmoney.money import Money
 
 from campaigns.models import Activity, BudgetLine, Campaign, TeamMember
 from campaigns.permissions import ORGANIZERS_GROUP
@@ -24,9 +25,17 @@ from tests.teams.test_permission_matrix import campaign_form
 A = Activity.Action
 
 
+def give_a_way_to_pay(campaign: Campaign) -> None:
+    """A published campaign needs one (Campaign.clean) and the seed has none:
+    store it, so that the change form posts it unchanged."""
+    campaign.payment_other = "Cash at the parish hall on Sundays."
+    Campaign.objects.filter(pk=campaign.pk).update(payment_other=campaign.payment_other)
+
+
 class RecordTests(TeamTestCase):
     def setUp(self):
         self.client.force_login(self.organizer)
+        give_a_way_to_pay(self.campaign)
         self.first, self.second = self.pledges["own"]
 
     def last(self, action: str) -> Activity:
@@ -52,6 +61,51 @@ class RecordTests(TeamTestCase):
         self.assertEqual(
             (row.reference, row.details["reason"]), (self.second.reference, "fake")
         )
+
+    def test_a_correction_and_an_undo_are_recorded_with_their_reasons(self):
+        pledge_receive(pledge=self.first, amount=Decimal("100"), by=self.volunteer)
+        response = self.client.post(
+            reverse("donations:desk_correct", args=[self.first.reference]),
+            {"amount": "97.30", "reason": "bank fee"},
+        )
+        self.assertEqual(response.status_code, 302)
+        row = self.last(A.RECEIPT_CORRECTED)
+        self.assertEqual(
+            (row.actor, row.reference, row.details["previous"]),
+            (self.organizer, self.first.reference, "100.00"),
+        )
+        self.assertEqual(
+            (row.details["received"], row.details["reason"]), ("97.30", "bank fee")
+        )
+        response = self.client.post(
+            reverse("donations:desk_undo", args=[self.first.reference]),
+            {"reason": "another donor's transfer"},
+        )
+        self.assertEqual(response.status_code, 302)
+        row = self.last(A.RECEIPT_UNDONE)
+        self.assertEqual(
+            (row.actor, row.details["received"], row.details["reason"]),
+            (self.organizer, "97.30", "another donor's transfer"),
+        )
+        self.first.refresh_from_db()
+        self.assertEqual(self.first.status, "pending")
+        self.assertTotalsExact(self.campaign)
+
+    def test_a_campaign_that_reopens_by_itself_says_so_in_the_record(self):
+        made = pledge(self.campaign, "2360")  # with the 140 set up: 2 500
+        pledge_receive(pledge=made, amount=Decimal("2360"), by=self.volunteer)
+        pledge_receive(pledge=self.first, amount=Decimal("100"), by=self.volunteer)
+        pledge_receive(pledge=self.second, amount=Decimal("40"), by=self.volunteer)
+        self.assertEqual(self.last(A.CLOSED).details["reason"], "goal")
+        self.client.post(
+            reverse("donations:desk_undo", args=[self.second.reference]),
+            {"reason": "bounced"},
+        )
+        row = self.last(A.REOPENED)
+        self.assertEqual(row.actor, self.organizer)
+        self.assertIs(row.details["automatic"], True)
+        self.assertEqual(row.details["previous_reason"], "goal")
+        self.assertIsNone(Campaign.objects.get(pk=self.campaign.pk).closed_at)
 
     def test_a_gift_closing_and_reopening_are_recorded(self):
         self.client.post(
@@ -139,6 +193,7 @@ class RecordTests(TeamTestCase):
 class BudgetLineRuleTests(TeamTestCase):
     def setUp(self):
         self.client.force_login(self.organizer)
+        give_a_way_to_pay(self.campaign)
         pledge(self.campaign, "300", self.food)  # food: target 400, earmarked 300
 
     def post_lines(self, **changes):
@@ -186,6 +241,39 @@ class ReopenRuleTests(TeamTestCase):
         self.assertEqual(response.status_code, 302)
         campaign = Campaign.objects.get(pk=self.campaign.pk)
         self.assertEqual((campaign.closed_at, campaign.stop_at_goal), (None, False))
+
+    def test_once_the_goal_grew_it_reopens_with_stop_at_goal(self):
+        made = pledge(self.campaign, "2500")
+        pledge_receive(pledge=made, amount=Decimal("2500"), by=self.volunteer)
+        BudgetLine.objects.create(
+            campaign=self.campaign,
+            label="Winter coat",
+            target=Money(150, "EUR"),
+            position=9,
+        )
+        response = self.client.post(
+            self.url, {"reason": "a coat", "stop_at_goal": "on"}
+        )
+        self.assertEqual(response.status_code, 302)
+        campaign = Campaign.objects.get(pk=self.campaign.pk)
+        self.assertEqual((campaign.closed_at, campaign.stop_at_goal), (None, True))
+        self.assertTrue(campaign.is_accepting_pledges())
+
+    def test_promises_never_keep_a_campaign_closed(self):
+        # Fully promised (the 140 set up and 2 400 more), nothing collected.
+        pledge(self.campaign, "2400")
+        campaign_close(campaign=self.campaign, reason="manual", by=self.organizer)
+        response = self.client.post(self.url, {"reason": "oops", "stop_at_goal": "on"})
+        self.assertEqual(response.status_code, 302)
+        campaign = Campaign.objects.get(pk=self.campaign.pk)
+        self.assertIsNone(campaign.closed_at)
+        self.assertEqual(campaign.state(), Campaign.State.FULLY_PROMISED)
+        self.assertEqual(self.records(A.REOPENED)[0].details["reason"], "oops")
+
+    def test_an_open_campaign_is_not_reopened(self):
+        response = self.client.post(self.url, {"reason": "x", "stop_at_goal": "on"})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(self.records(A.REOPENED), [])
 
     def test_past_its_deadline_a_campaign_reopens_only_with_a_new_one(self):
         Campaign.objects.filter(pk=self.campaign.pk).update(
