@@ -33,6 +33,8 @@ def make_campaign(
     fields.setdefault("country", "Poland")
     fields.setdefault("summary", "A former political prisoner starts over in Poland.")
     fields.setdefault("story", "He left Belarus in April 2024.")
+    # A published campaign needs a way to pay (rules.payment_refusal).
+    fields.setdefault("payment_other", "Cash at the Sunday meeting in Warsaw.")
     campaign = Campaign.objects.create(
         slug=slug, currency=currency, published=published, **fields
     )

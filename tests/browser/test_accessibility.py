@@ -4,12 +4,13 @@ the donor's pages, in every state they can be in; and what axe cannot judge
 by hand."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from donations.pledging import campaign_close
+from donations.pledging import pledge_receive
 from tests.browser.conftest import pledge
 
 pytestmark = pytest.mark.browser
@@ -30,12 +31,18 @@ def test_the_open_campaign_its_list_and_its_poster(site, page, campaign):
     page.goto(f"{site.url}/c/konstantin/")
     assert_accessible(page, "campaign page")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    # Bars carry their numbers in text, not only in a drawing.
-    expect(page.locator(".progress__raised")).to_have_text(
-        "€300 raised of €2,500 (12 %)."
+    # Bars carry their numbers in text, not only in a drawing. The headline
+    # is what arrived; a promise stands beside it, never added to it.
+    expect(page.locator(".progress__collected")).to_have_text(
+        "€0 collected of the €2,500 goal (0%)"
+    )
+    expect(page.locator(".progress__promised")).to_have_text(
+        "€300 on its way (promised, not yet arrived)"
     )
     food = page.locator(".line", has_text="Food")
-    expect(food.locator(".line__figures")).to_have_text("€300 of €400, €100 to go")
+    expect(food.locator(".line__figures")).to_have_text(
+        "€0 of €400 received · €300 on its way · €100 still needed"
+    )
     expect(food.locator("progress")).to_have_accessible_name("Food")
     page.goto(f"{site.url}/c/konstantin/poster/")
     assert_accessible(page, "poster")
@@ -72,15 +79,20 @@ def test_the_pledge_form_with_its_errors_and_the_thank_you_page(site, page, camp
     assert_accessible(page, "thank-you page")
 
 
-def test_the_goal_reached_and_closed_pages(site, page, campaign):
-    pledge(campaign, "2500", name="Maria", message="Good luck!", show_amount=True)
+def test_the_fully_promised_and_closed_pages(site, page, campaign):
+    made = pledge(
+        campaign, "2500", name="Maria", message="Good luck!", show_amount=True
+    )
     page.goto(f"{site.url}/c/konstantin/")
-    expect(page.locator(".pledge-state--goal")).to_be_visible()
-    assert_accessible(page, "goal reached")
+    expect(page.locator(".pledge-state--promised")).to_be_visible()
+    assert_accessible(page, "fully promised")
     page.goto(f"{site.url}/c/konstantin/give/")
-    assert_accessible(page, "pledge page, goal reached")
+    expect(page.locator(".pledge-state--promised")).to_be_visible()
+    expect(page.locator("form.pledge-form")).to_be_visible()
+    assert_accessible(page, "pledge page, fully promised")
 
-    campaign_close(campaign=campaign, reason="manual", by=None)
+    # The money arrives: collected reaches the goal and closes the collection.
+    pledge_receive(pledge=made, amount=Decimal("2500"), by=None)
     page.goto(f"{site.url}/c/konstantin/")
     expect(page.locator(".pledge-state--closed")).to_be_visible()
     assert_accessible(page, "closed")

@@ -1,12 +1,14 @@
 """A donor's way through the site in a real browser: read, pledge, pay, see the
-page change; the goal crossed; all of it with the keyboard alone and without
-JavaScript."""
+page change; the goal promised, then collected; all of it with the keyboard
+alone and without JavaScript."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
+from donations.pledging import pledge_receive
 from tests.browser.conftest import image_loaded, pledge
 
 pytestmark = pytest.mark.browser
@@ -17,7 +19,9 @@ REFERENCE = re.compile(r"^[A-Z0-9]{4,12}$")
 def test_a_donor_pledges_to_a_line_and_gets_what_they_need_to_pay(site, page, campaign):
     page.goto(f"{site.url}/c/konstantin/")
     expect(page.locator("h1")).to_have_text(campaign.title)
-    expect(page.locator(".progress__raised")).to_have_text("€0 raised of €2,500 (0 %).")
+    expect(page.locator(".progress__collected")).to_have_text(
+        "€0 collected of the €2,500 goal (0%)"
+    )
     expect(page.locator(".cover img")).to_be_visible()
     assert image_loaded(page.locator(".cover img"))
 
@@ -42,48 +46,73 @@ def test_a_donor_pledges_to_a_line_and_gets_what_they_need_to_pay(site, page, ca
     expect(qr).to_be_visible()
     assert image_loaded(qr), "the EPC QR code did not load"
 
+    # A promise is not money yet: it stands beside the headline, not in it.
     page.get_by_role("link", name=campaign.title).click()
-    expect(page.locator(".progress__raised")).to_have_text(
-        "€300 raised of €2,500 (12 %)."
+    expect(page.locator(".progress__collected")).to_have_text(
+        "€0 collected of the €2,500 goal (0%)"
+    )
+    expect(page.locator(".progress__promised")).to_have_text(
+        "€300 on its way (promised, not yet arrived)"
     )
     food = page.locator(".line", has_text="Food")
-    expect(food.locator(".line__figures")).to_have_text("€300 of €400, €100 to go")
+    expect(food.locator(".line__figures")).to_have_text(
+        "€0 of €400 received · €300 on its way · €100 still needed"
+    )
     totals = page.locator(".progress__totals > div")
-    expect(totals.filter(has_text="Promised").locator("dd")).to_have_text("€300")
+    expect(totals.filter(has_text="Still needed").locator("dd")).to_have_text("€2,200")
     expect(totals.filter(has_text="Supporters").locator("dd")).to_have_text("1")
     expect(page.locator(".supporters")).to_contain_text("Anna")
 
 
-def test_the_donor_who_crosses_the_goal_is_the_last_one(site, browser, campaign):
-    pledge(campaign, "2000")
+def test_promises_never_stop_the_collection_only_collected_money_does(
+    site, browser, campaign
+):
+    arrived = pledge(campaign, "2000")
+    pledge_receive(pledge=arrived, amount=Decimal("2000"), by=None)
     first = browser.new_page()
     first.goto(f"{site.url}/c/konstantin/give/")  # a form opened before the goal
 
     second = browser.new_page()
     second.goto(f"{site.url}/c/konstantin/")
-    expect(second.locator(".progress__raised")).to_contain_text("€2,000 raised")
+    expect(second.locator(".progress__collected")).to_have_text(
+        "€2,000 collected of the €2,500 goal (80%)"
+    )
     second.get_by_role("link", name="Give", exact=True).click()
     second.get_by_role("radio", name="Other amount").check()
     second.get_by_role("textbox", name="Other amount").fill("600")
     second.get_by_role("button", name="Pledge").click()
     expect(second.locator("h1")).to_have_text("Thank you for your pledge!")
 
+    # Fully promised, but not every promise arrives: donors can still give.
     second.goto(f"{site.url}/c/konstantin/")
-    expect(second.locator(".pledge-state--goal")).to_have_text(
-        "The goal is reached. Thank you, everyone!"
+    expect(second.locator(".pledge-state--promised")).to_contain_text(
+        "Fully promised: €600 on its way; if every promise arrives, the goal is met."
     )
-    expect(second.locator(".progress__raised")).to_contain_text(
-        "€2,600 raised: 104 % of the €2,500 goal, €100 over the goal."
+    expect(second.locator(".progress__collected")).to_have_text(
+        "€2,000 collected of the €2,500 goal (80%)"
+    )
+    expect(second.get_by_role("link", name="Give", exact=True)).to_be_visible()
+
+    # The 600 arrives: collected money reaches the goal and closes it.
+    crossing = campaign.pledges.get(amount=Decimal("600"))
+    pledge_receive(pledge=crossing, amount=Decimal("600"), by=None)
+    second.goto(f"{site.url}/c/konstantin/")
+    expect(second.locator(".pledge-state--closed")).to_have_text(
+        "The collection is over. Collected: €2,600"
+    )
+    expect(second.locator(".progress__collected")).to_have_text(
+        "€2,600 collected of the €2,500 goal (104%), €100 over the goal"
     )
     expect(second.get_by_role("link", name="Give", exact=True)).to_have_count(0)
 
     # The donor whose form was already open is told, and nothing is stored.
     first.get_by_role("radio", name="€10", exact=True).check()
     first.get_by_role("button", name="Pledge").click()
-    expect(first.locator(".pledge-state--goal")).to_be_visible()
+    expect(first.locator(".pledge-state--closed")).to_be_visible()
     expect(first.locator("form.pledge-form")).to_have_count(0)
     campaign.refresh_from_db()
     assert campaign.supporters == 2
+    assert campaign.closed_reason == "goal"
 
 
 def tab_to(page, selector: str, limit: int = 60) -> None:
@@ -149,7 +178,10 @@ def test_the_whole_pledge_without_javascript(site, browser, campaign):
     expect(page.locator(".pledge-facts")).to_contain_text("Paying off debts")
     assert image_loaded(page.locator(".epc-qr img"))
     page.goto(f"{site.url}/c/konstantin/")
-    expect(page.locator(".progress__raised")).to_have_text(
-        "€50 raised of €2,500 (2 %)."
+    expect(page.locator(".progress__collected")).to_have_text(
+        "€0 collected of the €2,500 goal (0%)"
+    )
+    expect(page.locator(".progress__promised")).to_have_text(
+        "€50 on its way (promised, not yet arrived)"
     )
     context.close()

@@ -35,6 +35,8 @@ def test_an_organizer_creates_and_publishes_a_campaign(site, page):
     page.get_by_label("Summary:", exact=True).fill("A coat and boots before winter.")
     page.get_by_label("Story:", exact=True).fill("Mikalai arrived in **October**.")
     page.get_by_label("IBAN:").fill("PL61109010140000071219812874")
+    # A way to pay: the IBAN with its account holder (published or not yet).
+    page.get_by_label("Account holder:").fill("Mikalai S.")
 
     page.locator("[name=lines-0-label]").fill("A winter coat")
     page.locator("[name=lines-0-target]").fill("150")
@@ -70,7 +72,9 @@ def test_an_organizer_creates_and_publishes_a_campaign(site, page):
     donor.goto(f"{site.url}/")
     donor.get_by_role("link", name="Winter clothes for Mikalai").click()
     expect(donor.locator("h1")).to_have_text("Winter clothes for Mikalai")
-    expect(donor.locator(".progress__raised")).to_have_text("€0 raised of €240 (0 %).")
+    expect(donor.locator(".progress__collected")).to_have_text(
+        "€0 collected of the €240 goal (0%)"
+    )
     cover = donor.locator(".cover img")
     expect(cover).to_have_attribute("alt", "A warm grey coat")
     assert image_loaded(cover)
@@ -84,14 +88,21 @@ def test_a_volunteer_confirms_money_and_closes_the_collection(site, page, campai
     )
     promised = pledge(campaign, "300", name="Anna")
     log_in(page, site, volunteer)
+    # A volunteer lands on the desk, the one place for money.
+    expect(page).to_have_url(f"{site.url}/desk/")
 
-    page.goto(f"{site.url}/desk/")
     page.get_by_label("Reference code").fill(promised.reference.lower())
     page.get_by_role("button", name="Find").click()
     expect(page.locator("#content-main h2")).to_have_text(promised.reference)
     page.get_by_label("Amount").fill("295.50")  # the bank took its fee
     page.get_by_role("button", name="Received: confirm").click()
     expect(page.locator(".messagelist")).to_contain_text("marked received")
+
+    # The admin's pledge page only shows the pledge, and leads back to the desk.
+    page.goto(f"{site.url}/admin/donations/pledge/{promised.pk}/change/")
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    page.get_by_role("link", name="Open on the desk").first.click()
+    expect(page.locator("#content-main h2")).to_have_text(promised.reference)
 
     page.goto(f"{site.url}/desk/")
     page.get_by_role("link", name="Close the collection").click()

@@ -199,14 +199,95 @@ class CampaignAdminSaveTests(TemporaryMediaMixin, ZborTestCase):
         self.assertEqual(response.status_code, 302)
 
     def test_targets_must_be_positive(self):
-        for target in ("0", "-5", "abc"):
-            line = {"position": "0", "label": "Coats", "target": target, "note": ""}
-            response = self.client.post(ADD_URL, form_data(lines=[line]))
-            self.assertEqual(response.status_code, 200, target)
-            self.assertFalse(Campaign.objects.filter(slug="ales").exists())
-        self.assertContains(response, "Enter a number")
-        line["target"] = "-5"
-        self.assertRefused(form_data(lines=[line]), "must be a positive amount")
+        # Typed through the one amount parser (campaigns.money.parse_amount):
+        # a sign or letters are not an amount; zero is one, but not a target.
+        refusals = {
+            "0": "The target must be a positive amount.",
+            "-5": "Enter the amount as a number, for example 25 or 12.50.",
+            "abc": "Enter the amount as a number, for example 25 or 12.50.",
+            "1e3": "Enter the amount as a number, for example 25 or 12.50.",
+            "12.505": "Use at most two decimal places.",
+        }
+        for target, message in refusals.items():
+            with self.subTest(target=target):
+                line = {"position": "0", "label": "Coats", "target": target}
+                response = self.assertRefused(form_data(lines=[line]), message)
+                self.assertTargetError(response, message)
+
+    def assertTargetError(self, response, message: str) -> None:
+        """The message is beside the line's target, not only somewhere on the page."""
+        formset = response.context["inline_admin_formsets"][0].formset
+        self.assertEqual(formset.forms[0].errors.get("target"), [message])
+
+    def test_a_target_typed_with_a_thousands_comma_is_refused_as_ambiguous(self):
+        # On the English admin "1,250" could be 1250 or 1.25: never guessed.
+        line = {"position": "0", "label": "Coats", "target": "1,250", "note": ""}
+        message = "“1,250” could mean two different amounts."
+        response = self.assertRefused(form_data(lines=[line]), message)
+        formset = response.context["inline_admin_formsets"][0].formset
+        self.assertEqual(
+            formset.forms[0].errors.as_data()["target"][0].code, "ambiguous"
+        )
+        self.assertFalse(Campaign.objects.filter(slug="ales").exists())
+
+    def test_a_target_with_a_point_or_spaces_is_read_exactly(self):
+        lines = [
+            {"position": "0", "label": "Coats", "target": "1 250", "note": ""},
+            {"position": "1", "label": "Boots", "target": "95.50", "note": ""},
+        ]
+        response = self.client.post(ADD_URL, form_data(lines=lines))
+        self.assertEqual(response.status_code, 302)
+        campaign = Campaign.objects.get(slug="ales")
+        self.assertEqual(
+            [line.target for line in campaign.lines.all()],
+            [Money("1250", "EUR"), Money("95.50", "EUR")],
+        )
+
+    def test_max_pledge_is_typed_through_the_same_parser(self):
+        response = self.assertRefused(
+            form_data(lines=TWO_LINES, max_pledge="10,000"),
+            "could mean two different amounts",
+        )
+        form = response.context["adminform"].form
+        self.assertEqual(form.errors.as_data()["max_pledge"][0].code, "ambiguous")
+
+    def test_publishing_without_a_way_to_pay_is_refused_beside_the_field(self):
+        data = form_data(lines=TWO_LINES, iban="", account_holder="", bic="")
+        response = self.assertRefused(data, "needs a way to pay before it is published")
+        form = response.context["adminform"].form
+        self.assertEqual(form.errors.as_data()["published"][0].code, "no_way_to_pay")
+        self.assertContains(response, 'id="id_published_error"')
+        self.assertFalse(Campaign.objects.filter(slug="ales").exists())
+
+    def test_an_iban_without_its_account_holder_is_refused(self):
+        data = form_data(lines=TWO_LINES, account_holder="")
+        response = self.assertRefused(data, "Give the account holder")
+        form = response.context["adminform"].form
+        self.assertIn("account_holder", form.errors)
+
+    def test_other_ways_to_give_are_a_way_to_pay(self):
+        data = form_data(
+            lines=TWO_LINES,
+            iban="",
+            account_holder="",
+            bic="",
+            payment_other="Cash at the parish hall on Sundays.",
+        )
+        response = self.client.post(ADD_URL, data)
+        self.assertEqual(response.status_code, 302, response.content[:3000])
+        campaign = Campaign.objects.get(slug="ales")
+        self.assertTrue(campaign.published)
+        self.assertEqual(
+            campaign.payment_other_en, "Cash at the parish hall on Sundays."
+        )
+
+    def test_an_unpublished_campaign_may_have_no_way_to_pay_yet(self):
+        data = form_data(
+            lines=TWO_LINES, iban="", account_holder="", bic="", published=None
+        )
+        response = self.client.post(ADD_URL, data)
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(Campaign.objects.get(slug="ales").published)
 
     def test_two_lines_cannot_share_a_label(self):
         lines = [dict(TWO_LINES[0]), dict(TWO_LINES[0], position="1")]

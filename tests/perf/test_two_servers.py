@@ -198,24 +198,24 @@ class TwoServersTests(TransactionTestCase):
         self.assertEqual(campaign.supporters, sums["supporters"])
         return campaign
 
-    def test_donors_on_both_servers_cross_the_goal_exactly_once(self):
-        # Goal €100 in pledges of €7: the 15th (to €105) crosses, none after it.
+    def test_donors_on_both_servers_all_pledge_past_the_goal(self):
+        # Goal €100 in pledges of €7: promises never stop a collection, so all
+        # 18 are taken (€126 promised), none lost or counted twice, and the
+        # campaign stays open until money arrives.
         for base in self.bases:  # both servers cache the page before the rush
-            self.assertIn("€0 raised", self.page(base, "goal"))
+            self.assertIn("€0 collected of the €100 goal", self.page(base, "goal"))
         statuses = self.pledge_at_once("goal", "7", 18)
-        self.assertEqual(statuses.count(303), 15, statuses)
-        self.assertEqual(statuses.count(409), 3, statuses)
+        self.assertEqual(statuses.count(303), 18, statuses)
         campaign = self.assertTotalsExact(self.goal_campaign)
-        self.assertEqual(campaign.promised.amount, Decimal("105.00"))
-        amounts = Pledge.objects.filter(campaign=campaign).order_by("created_at", "pk")
-        running, crossings = Decimal(0), 0
-        for pledge in amounts:
-            crossings += running < 100 <= running + pledge.amount.amount
-            running += pledge.amount.amount
-        self.assertEqual(crossings, 1)
-        # Right after, both servers show the same, new numbers.
+        self.assertEqual(campaign.promised.amount, Decimal("126.00"))
+        self.assertEqual(campaign.collected.amount, Decimal("0.00"))
+        self.assertEqual(campaign.supporters, 18)
+        self.assertIsNone(campaign.closed_at)
+        # Right after, both servers show the same, new numbers: nothing
+        # collected yet, the promises beside it, fully promised.
         first, second = (self.page(base, "goal") for base in self.bases)
-        self.assertIn("€105 raised", first)
+        self.assertIn("€0 collected of the €100 goal", first)
+        self.assertIn("Fully promised: €126 on its way", first)
         self.assertEqual(first, second)
 
     def test_the_rate_limit_counts_pledges_on_both_servers_together(self):
