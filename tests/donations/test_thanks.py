@@ -1,6 +1,5 @@
 from decimal import Decimal
 
-import segno
 from django.urls import reverse
 
 from campaigns.models import Campaign
@@ -70,22 +69,23 @@ class ThanksPageTests(DonationsTestCase):
 
     def test_the_epc_payload_carries_name_iban_amount_and_reference(self):
         self.made.refresh_from_db()
-        lines = epc_payload(self.made).decode("iso-8859-1").split("\n")
+        lines = epc_payload(self.made).decode("utf-8").split("\n")
         self.assertEqual(lines[0], "BCD")  # service tag
         self.assertEqual(lines[1], "002")  # version
+        self.assertEqual(lines[2], "1")  # UTF-8
         self.assertEqual(lines[3], "SCT")  # SEPA credit transfer
         self.assertEqual(lines[4], "WBKPPLPP")
         self.assertEqual(lines[5], "Fundacja Zbor")
         self.assertEqual(lines[6], "PL61109010140000071219812874")
-        # segno drops trailing zeros ("EUR12.5"), which the EPC format allows.
+        # Trailing zeros dropped ("EUR12.5"), which the EPC format allows.
         self.assertEqual(Decimal(lines[7].removeprefix("EUR")), Decimal("12.50"))
         self.assertTrue(lines[7].startswith("EUR"))
         self.assertEqual(lines[9], "")  # no ISO 11649 creditor reference
         self.assertEqual(lines[10], self.made.reference)  # the remittance text
-        # The QR code holds exactly that payload.
-        self.assertEqual(
-            epc_qr(self.made), segno.make_qr(epc_payload(self.made), error="m")
-        )
+        self.assertEqual(len(lines), 11)
+        # The EPC format allows at most 331 bytes; banking apps refuse more.
+        self.assertLessEqual(len(epc_payload(self.made)), 331)
+        self.assertEqual(epc_qr(self.made).error, "M")
 
     def test_no_qr_code_for_other_currencies(self):
         campaign = make_campaign(
