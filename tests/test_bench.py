@@ -1,15 +1,19 @@
-"""bench/run.py reads wrk's report right, and its bare transaction (the
-yardstick of the pledge goal) writes pledges the totals agree with."""
+"""bench/run.py reads wrk's report right, alternates its rounds and judges its
+goals as stated, finds the lines the pledge form offers as earmarks, touches
+only the Redis keys under its own prefix, and its bare transaction (the
+yardstick of the pledge goals) writes pledges the totals agree with."""
 
+import argparse
 import functools
 import importlib.util
+import secrets
 import sys
 import unittest
 from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection
-from django.test import SimpleTestCase, TransactionTestCase
+from django.test import SimpleTestCase, TestCase, TransactionTestCase
 
 from campaigns.models import Campaign
 from donations.models import Pledge, Totals
@@ -70,6 +74,118 @@ class WrkReportTests(SimpleTestCase):
         self.assertEqual(median.requests_per_second, 200)
         self.assertEqual(median.p99_ms, 200)
         self.assertEqual((median.requests, median.errors), (30, 1))
+
+
+class RoundsTests(SimpleTestCase):
+    def test_each_round_runs_the_yardstick_between_the_two_measured(self):
+        bench = load_bench()
+        order = []
+        rates = iter([100, 200, 50, 90, 300, 60, 110, 100, 55])
+
+        def load(name):
+            def run():
+                order.append(name)
+                return bench.Result(name, next(rates), 1.0, 2.0, 10, 0)
+
+            return run
+
+        results, ratios = bench.alternating_rounds(
+            argparse.Namespace(rounds=3), load("bare"), load("plain"), load("line")
+        )
+        self.assertEqual(order, ["plain", "bare", "line"] * 3)
+        # Each ratio is to its own round's yardstick: plain 50 %, 30 %, 110 %.
+        self.assertEqual(ratios, [0.5, 0.25])
+        self.assertEqual([r.name for r in results], ["bare", "plain", "line"])
+        self.assertEqual([r.requests_per_second for r in results], [200, 100, 55])
+
+    def test_a_goal_missed_is_marked_and_one_met_is_not(self):
+        bench = load_bench()
+        page = bench.Result("campaign page", 900, 10.0, 140.0, 100, 0)
+        ratios = {
+            bench.PAGE_RATIO: 0.86,
+            bench.PLEDGE_RATIO: 0.62,
+            bench.EARMARK_RATIO: 0.44,
+        }
+        verdicts = {
+            goal.name: goal.line() for goal in bench.goals(ratios, {page.name: page})
+        }
+        self.assertEqual(
+            verdicts,
+            {
+                bench.PAGE_RATIO: f"{bench.PAGE_RATIO}: 86% (goal >= 85%: met)",
+                "campaign page p99": "campaign page p99: 140.0 ms "
+                "(goal < 100 ms: MISSED)",
+                bench.PLEDGE_RATIO: f"{bench.PLEDGE_RATIO}: 62% (goal >= 45%: met)",
+                bench.EARMARK_RATIO: f"{bench.EARMARK_RATIO}: 44% "
+                "(goal >= 45%: MISSED)",
+            },
+        )
+
+    def test_only_what_was_measured_is_judged(self):
+        bench = load_bench()
+        goals = bench.goals({bench.PLEDGE_RATIO: 0.5, bench.EARMARK_RATIO: 0.5}, {})
+        self.assertEqual(
+            [g.name for g in goals], [bench.PLEDGE_RATIO, bench.EARMARK_RATIO]
+        )
+
+
+class MachineBusyTests(SimpleTestCase):
+    def test_the_busy_share_is_a_fraction_of_the_machine(self):
+        share = load_bench().machine_busy(seconds=0.05)
+        self.assertGreaterEqual(share, 0.0)
+        self.assertLessEqual(share, 1.0)
+
+
+class PledgeFormTests(TestCase):
+    def test_the_bench_finds_every_line_the_form_offers_and_no_other(self):
+        bench = load_bench()
+        campaign = make_campaign(slug="bench-form")
+        html = self.client.get(f"/c/{campaign.slug}/give/").content.decode()
+        self.assertEqual(
+            [int(pk) for pk in bench.LINE_INPUT.findall(html)],
+            list(campaign.lines.order_by("position").values_list("pk", flat=True)),
+        )
+
+    def test_the_earmarked_script_posts_its_line_and_the_other_none(self):
+        lua = load_bench().PLEDGE_LUA
+        self.assertIn("&line=__LINE__", lua)
+        self.assertEqual(lua.count("__LINE__"), 1)
+
+
+def redis_answers() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS, socket_timeout=0.5).ping())
+    except Exception:  # noqa: BLE001 - no Redis here
+        return False
+
+
+REDIS = "redis://127.0.0.1:6379/13"  # the bench's database
+
+
+@unittest.skipUnless(redis_answers(), "needs Redis on 127.0.0.1:6379")
+class KeyPrefixTests(SimpleTestCase):
+    def test_only_the_keys_under_the_prefix_are_deleted(self):
+        import redis
+
+        bench = load_bench()
+        client = redis.Redis.from_url(REDIS)
+        prefix = f"zbor-bench-test-{secrets.token_hex(4)}"
+        mine = [f"{prefix}:1:page:{n}" for n in range(3)]
+        others = [f"{prefix}x:1:page", f"other-{prefix}:1:page", prefix]
+        try:
+            for key in mine + others:
+                client.set(key, 1, ex=60)
+            self.assertEqual(bench.clear_key_prefix(REDIS, prefix), 3)
+            self.assertEqual(client.exists(*mine), 0)
+            self.assertEqual(client.exists(*others), 3)
+        finally:
+            client.delete(*mine, *others)
+
+    def test_a_prefix_with_glob_characters_is_refused(self):
+        with self.assertRaises(SystemExit):
+            load_bench().clear_key_prefix(REDIS, "zbor*")
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "the bench runs on PostgreSQL")
