@@ -29,8 +29,12 @@ setup: install
 	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
 	$(DEV) $(BIN)/python manage.py load_demo
 
+# The outbox worker (emails to donors) runs in the background and stops with the server.
 run: setup
 	@echo "Zbor is at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "Emails go out from a worker started next to it (manage.py send_outbox --loop)."
+	@$(DEV) $(BIN)/python manage.py send_outbox --loop & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(DEV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

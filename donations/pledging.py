@@ -19,11 +19,12 @@ fast: on PostgreSQL it is one statement (`_pledge_in_one_statement`) that
 counts the pledge and inserts it only if the campaign accepts it. Elsewhere,
 and whenever that statement writes nothing, the pledge is decided under the
 lock by the ORM (`_pledge_locked`), which also says why a pledge is refused.
+Either way the donor's email is not sent here: the same transaction adds an
+Outbox row, which a worker sends (donations/outbox.py).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -32,11 +33,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from djmoney.money import Money
 
 from campaigns import rules
@@ -44,9 +43,7 @@ from campaigns.cache import pages_changed
 from campaigns.models import Activity, BudgetLine, Campaign
 from campaigns.money import to_cents
 from campaigns.templatetags.money import format_money
-from donations.models import Pledge, new_reference
-
-logger = logging.getLogger(__name__)
+from donations.models import Outbox, Pledge, new_reference
 
 PLEDGE_MIN = Decimal(settings.ZBOR_PLEDGE_MIN)
 EXPIRED = "expired"
@@ -295,11 +292,9 @@ def check_pledge(
     line: BudgetLine | None,
     amount: Decimal,
     now: datetime,
-    earmark: bool = True,
 ) -> None:
     """Raise the PledgeRefused the rules give for this pledge to `campaign`
-    (read with its lines), if any. No query. Without `earmark`, whether
-    received money covers the line is not checked (see pledge_create)."""
+    (read with its lines), if any. No query."""
     refusal = campaign.acceptance_refusal(now)
     if refusal:
         raise CampaignNotAccepting(refusal)
@@ -317,7 +312,7 @@ def check_pledge(
         position = next((i for i, own in enumerate(lines) if own.pk == line.pk), None)
         if position is None:
             raise LineRefused("invalid_choice")
-        if earmark and campaign.line_states().lines[position].is_done:
+        if campaign.line_states().lines[position].is_done:
             raise LineRefused("covered", line=lines[position].label)
 
 
@@ -342,10 +337,9 @@ def pledge_create(
     `campaign` is read with its lines, without a lock: the rules are checked
     against it first (check_pledge), then the write checks again what may have
     changed since: the campaign closed, its deadline passed, its limit fell.
-    Promises never stop a collection: what is collected or promised is not
-    read. An earmark is checked against the read: a receipt that covers the
-    line in between only sends the pledge's money on to the next lines, as
-    the covering rule does with any earmark beyond its line's target.
+    Promises never stop a collection: what is promised is not read. An
+    earmark is checked again too: a line that received money covered in the
+    meantime is refused.
 
     A pledge already made with this one-time token (a double click, a retry) is
     returned as it is and nothing is created.
@@ -389,11 +383,9 @@ def pledge_at_once(
     submission_token: str | None,
     now: datetime | None = None,
 ) -> Pledge | None:
-    """A donor's pledge to the campaign `slug`, written at once: on PostgreSQL
-    one statement, which writes only if the campaign accepts it. A pledge to
-    no line reads nothing first; an earmarked one reads its campaign's line
-    figures (one query of plain values) to check that received money does not
-    cover the line yet.
+    """A donor's pledge to the campaign `slug` (and line `line_id`), written
+    before anything is read: on PostgreSQL one statement, which writes only if
+    the campaign accepts it and received money does not cover the line yet.
 
     Returns the pledge (or the one this token made already), or None when
     nothing was written: then read the campaign and call pledge_create, which
@@ -404,8 +396,6 @@ def pledge_at_once(
     amount = Decimal(amount)
     if rules.amount_refusal(amount, minimum=PLEDGE_MIN):
         return None
-    if line_id is not None and not _line_open(slug, line_id):
-        return None
 
     def write() -> Pledge | None:
         pledge = _new_pledge(None, None, amount, donor, submission_token)
@@ -414,34 +404,6 @@ def pledge_at_once(
         return pledge if written else None
 
     return _once_per_token(submission_token, write)
-
-
-def _line_open(slug: str, line_id: int) -> bool:
-    """Whether `line_id` is a line of the campaign `slug` that received money
-    does not cover yet (rules.line_states), from one query of plain values."""
-    rows = list(
-        BudgetLine.objects.filter(campaign__slug=slug)
-        .order_by("position", "pk")
-        .values_list(
-            "pk",
-            "target",
-            "earmarked",
-            "earmarked_collected",
-            "campaign__collected",
-            "campaign__promised",
-        )
-    )
-    ids = [row[0] for row in rows]
-    if line_id not in ids:
-        return False
-    states = rules.line_states(
-        [to_cents(row[1]) for row in rows],
-        earmarked_collected=[to_cents(row[3]) for row in rows],
-        earmarked_effective=[to_cents(row[2]) for row in rows],
-        collected=to_cents(rows[0][4]),
-        promised=to_cents(rows[0][5]),
-    )
-    return not states.lines[ids.index(line_id)].is_done
 
 
 def _once_per_token(
@@ -492,16 +454,9 @@ def _new_pledge(
 def _pledge_locked(pledge: Pledge, *, campaign_id: int, now: datetime) -> Pledge:
     """Decide and write a pledge under the campaign's row lock (inside a
     transaction): the rules against the row as it is now, then the pledge and
-    the totals. The earmark was checked against the caller's read, as the one
-    statement does (pledge_create)."""
+    the totals."""
     campaign = _lock(campaign_id)
-    check_pledge(
-        campaign,
-        line=pledge.line,
-        amount=pledge.amount.amount,
-        now=now,
-        earmark=False,
-    )
+    check_pledge(campaign, line=pledge.line, amount=pledge.amount.amount, now=now)
     pledge.campaign = campaign
     pledge.amount = campaign.money(pledge.amount.amount)
     pledge.save(force_insert=True)
@@ -523,7 +478,14 @@ def _has_one_statement() -> bool:
 # column or a new field the rules read fails it). The UPDATE takes the row
 # lock; a row another pledge has just changed is checked again in its new
 # version once that pledge commits (READ COMMITTED). The earmarked line must be
-# the campaign's, or nothing is written. In autocommit the statement is its own
+# the campaign's and still open: the covering rule on received money
+# (rules.line_states), as a window over the campaign's lines in their order.
+# A line is done when what is earmarked to it covers it (`direct` reaches its
+# target), or when the received money left over from all earmarks
+# (collected - direct_all) fills every gap up to and including it
+# (`gaps_to_here`); the same test ties this condition to rules.line_states.
+# A donor who gave an email gets an outbox row in the same statement
+# (`mailed`), as _pledge_made writes it. In autocommit the statement is its own
 # transaction and the row lock lasts no round trip.
 PLEDGE_STATEMENT = """
 WITH counted AS (
@@ -538,9 +500,17 @@ WITH counted AS (
       AND (c.deadline IS NULL OR c.deadline > %(now)s)
       AND c.max_pledge >= %(amount)s
       AND EXISTS (
-          SELECT 1 FROM campaigns_budgetline AS l
-          WHERE l.campaign_id = c.id
-            AND (%(line_id)s::bigint IS NULL OR l.id = %(line_id)s::bigint)
+          SELECT 1 FROM (
+              SELECT l.id, l.target, LEAST(l.earmarked_collected, l.target) AS direct,
+                     SUM(l.target - LEAST(l.earmarked_collected, l.target))
+                         OVER (ORDER BY l.position, l.id) AS gaps_to_here,
+                     SUM(LEAST(l.earmarked_collected, l.target)) OVER () AS direct_all
+              FROM campaigns_budgetline AS l
+              WHERE l.campaign_id = c.id
+          ) AS s
+          WHERE %(line_id)s::bigint IS NULL
+             OR (s.id = %(line_id)s::bigint AND s.direct < s.target
+                 AND c.collected - s.direct_all < s.gaps_to_here)
       )
     RETURNING c.id, c.currency
 ), earmarked AS (
@@ -548,20 +518,29 @@ WITH counted AS (
     SET earmarked = ROUND(l.earmarked + %(amount)s, 2)
     FROM counted
     WHERE l.id = %(line_id)s::bigint AND l.campaign_id = counted.id
+), made AS (
+    INSERT INTO donations_pledge (
+        campaign_id, line_id, kind, amount, amount_currency, status,
+        received_amount, received_amount_currency, reference, access_key,
+        submission_token, donor_name, is_anonymous, show_amount, email, message,
+        message_hidden, language, note, created_at, received_at, received_by_id,
+        cancelled_at, cancelled_by_id, cancel_reason
+    )
+    SELECT counted.id, %(line_id)s::bigint, %(kind)s, %(amount)s, counted.currency,
+        %(status)s, NULL, NULL, %(reference)s, %(access_key)s, %(submission_token)s,
+        %(donor_name)s, %(is_anonymous)s, %(show_amount)s, %(email)s, %(message)s,
+        FALSE, %(language)s, '', %(created_at)s, NULL, NULL, NULL, NULL, ''
+    FROM counted
+    RETURNING id, campaign_id, amount_currency
+), mailed AS (
+    INSERT INTO donations_outbox (
+        kind, pledge_id, created_at, attempts, next_attempt_at, sent_at, last_error
+    )
+    SELECT %(outbox_kind)s, made.id, %(created_at)s, 0, %(created_at)s, NULL, ''
+    FROM made
+    WHERE %(email)s <> ''
 )
-INSERT INTO donations_pledge (
-    campaign_id, line_id, kind, amount, amount_currency, status,
-    received_amount, received_amount_currency, reference, access_key,
-    submission_token, donor_name, is_anonymous, show_amount, email, message,
-    message_hidden, language, note, created_at, received_at, received_by_id,
-    cancelled_at, cancelled_by_id, cancel_reason
-)
-SELECT counted.id, %(line_id)s::bigint, %(kind)s, %(amount)s, counted.currency,
-    %(status)s, NULL, NULL, %(reference)s, %(access_key)s, %(submission_token)s,
-    %(donor_name)s, %(is_anonymous)s, %(show_amount)s, %(email)s, %(message)s,
-    FALSE, %(language)s, '', %(created_at)s, NULL, NULL, NULL, NULL, ''
-FROM counted
-RETURNING id, campaign_id, amount_currency
+SELECT id, campaign_id, amount_currency FROM made
 """
 
 
@@ -586,6 +565,7 @@ def _pledge_in_one_statement(pledge: Pledge, *, slug: str, now: datetime) -> boo
         "email": pledge.email,
         "message": pledge.message,
         "language": pledge.language,
+        "outbox_kind": Outbox.Kind.PLEDGE_MADE,
     }
     # Inside a transaction (a test's, a caller's) a failed insert must not
     # break it: a savepoint. In autocommit the statement is atomic already.
@@ -600,42 +580,19 @@ def _pledge_in_one_statement(pledge: Pledge, *, slug: str, now: datetime) -> boo
     pledge._state.adding = False
     pledge._state.db = connection.alias
     pages_changed(slug)
-    _email_after_commit(pledge)
     return True
 
 
 def _pledge_made(pledge: Pledge) -> None:
-    _email_after_commit(pledge)
-
-
-def _email_after_commit(pledge: Pledge) -> None:
+    """Queue the donor's email (the reference and how to pay) in the pledge's
+    transaction; a worker sends it (donations/outbox.py), never this request."""
     if pledge.email:
-        transaction.on_commit(lambda pk=pledge.pk: send_pledge_email(pk))
-
-
-def send_pledge_email(pledge_pk: int) -> None:
-    """The reference and payment details, to a donor who gave an email.
-
-    Runs after commit; a mail server that is down must not undo a pledge.
-    """
-    from donations.payment import payment_details
-
-    pledge = Pledge.objects.with_campaign_and_line().get(pk=pledge_pk)
-    with translation.override(pledge.language or settings.LANGUAGE_CODE):
-        context = {
-            "pledge": pledge,
-            "campaign": pledge.campaign,
-            "payment": payment_details(pledge),
-            "thanks_url": settings.SITE_URL + pledge.get_absolute_url(),
-        }
-        subject = render_to_string(
-            "donations/email/pledge_made_subject.txt", context
-        ).strip()
-        body = render_to_string("donations/email/pledge_made.txt", context)
-    try:
-        send_mail(subject, body, None, [pledge.email])
-    except Exception:
-        logger.exception("Could not email the donor of pledge %s", pledge.reference)
+        Outbox.objects.create(
+            kind=Outbox.Kind.PLEDGE_MADE,
+            pledge=pledge,
+            created_at=pledge.created_at,
+            next_attempt_at=pledge.created_at,
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from campaigns.models import Campaign
+from donations.outbox import send_due
 from donations.pledging import Donor, campaign_close, pledge_cancel, pledge_receive
 from tests.base import make_campaign
 from tests.donations.base import DonationsTestCase, pledge
@@ -97,9 +98,9 @@ class EveryPageInEveryLanguageTests(DonationsTestCase):
                     self.give_url(self.promised)
                 ),
                 "pledge form, closed": self.client.get(self.give_url(self.ended)),
-                "thanks, pending": self.client.get(self.pending.get_absolute_url()),
-                "thanks, received": self.client.get(self.received.get_absolute_url()),
-                "thanks, cancelled": self.client.get(self.cancelled.get_absolute_url()),
+                "thanks, pending": self.client.get(self.pending.thanks_path()),
+                "thanks, received": self.client.get(self.received.thanks_path()),
+                "thanks, cancelled": self.client.get(self.cancelled.thanks_path()),
                 "poster": self.client.get(self.share_url("poster", self.open)),
                 "poster, fully promised": self.client.get(
                     self.share_url("poster", self.promised)
@@ -183,6 +184,7 @@ class EveryPageInEveryLanguageTests(DonationsTestCase):
                 "25",
                 donor=Donor(email="a@example.org", language="uk"),
             )
+        send_due()  # the outbox worker
         self.assertEqual(len(mail.outbox), 1)
         message = mail.outbox[0]
         self.assertIn(f"Ваша обіцянка {made.reference}: як оплатити", message.subject)
