@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -42,6 +44,67 @@ from campaigns.translation import (
 )
 
 
+class DeclaredLookupsOnly:
+    """Least privilege in a list's query string: it takes the parameters of the
+    filters declared in list_filter (for this user: get_list_filter) and of the
+    date hierarchy, with values those filters offer, and nothing else.
+
+    Django allows any lookup on a local field (`?email__startswith=a`), which
+    rebuilds hidden values one character at a time. Here every other parameter,
+    lookups through relations too, raises DisallowedModelAdminLookup, which the
+    admin answers with 400. Search (`?q=`) goes through get_search_results and
+    ordering (`?o=`) only through list_display's columns, by position.
+
+    A field named in list_filter must be a choices or boolean field: those are
+    the filters whose parameters are known here (field_filter_values).
+    """
+
+    DATE_PARTS = {"year": 4, "month": 2, "day": 2}  # digits each may have
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        accepts = self.declared_lookups(request).get(lookup)
+        return accepts is not None and accepts(value)
+
+    def declared_lookups(self, request: HttpRequest) -> dict[str, Callable]:
+        """Parameter -> whether it takes this value."""
+        allowed: dict[str, Callable] = {}
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+                # Its queryset() reads the value and ignores one it did not offer.
+                allowed[item.parameter_name] = lambda value: True
+                continue
+            name = item[0] if isinstance(item, (list, tuple)) else item
+            field = self.model._meta.get_field(name)
+            for parameter, values in field_filter_values(field, name).items():
+                allowed[parameter] = values.__contains__
+        if self.date_hierarchy:
+            # Short ASCII numbers only: a year of 11 digits overflowed (a 500).
+            for part, digits in self.DATE_PARTS.items():
+                allowed[f"{self.date_hierarchy}__{part}"] = (
+                    lambda value, digits=digits: (
+                        value.isascii() and value.isdigit() and len(value) <= digits
+                    )
+                )
+        return allowed
+
+
+def field_filter_values(field, name: str) -> dict[str, set[str]]:
+    """The parameters Django's filter for a choices or boolean field sends,
+    with the values its links carry."""
+    if isinstance(field, BooleanField):
+        values = {"0", "1"}
+    elif field.choices:
+        values = {str(value) for value, _label in field.flatchoices}
+    else:
+        raise ImproperlyConfigured(
+            f"List filter {name!r}: only choices and boolean fields are declared."
+        )
+    allowed = {f"{name}__exact": values}
+    if field.null:
+        allowed[f"{name}__isnull"] = {"True", "False"}
+    return allowed
+
+
 class OpenClosedFilter(admin.SimpleListFilter):
     title = _("collection")
     parameter_name = "collection"
@@ -62,6 +125,8 @@ class TeamCampaignFilter(admin.SimpleListFilter):
 
     title = _("campaign")
     parameter_name = "campaign"
+    # The largest id a database holds (a signed 64-bit integer).
+    max_id = 2**63 - 1
 
     def lookups(self, request, model_admin):
         return [
@@ -70,9 +135,14 @@ class TeamCampaignFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
-            return queryset.filter(campaign_id=int(self.value()))
-        return queryset
+        value = self.value()
+        if not value:
+            return queryset
+        # Only ASCII digits that fit an id name a campaign: int("²") raises, and
+        # SQLite cannot bind 10**22 (OverflowError); both were a 500.
+        if not (value.isascii() and value.isdigit()) or int(value) > self.max_id:
+            return queryset.none()
+        return queryset.filter(campaign_id=int(value))
 
 
 class CampaignPartInline:
@@ -165,7 +235,7 @@ class TeamMemberInline(CampaignPartInline, admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     form = CampaignForm
     inlines = [BudgetLineInline, PhotoInline, TeamMemberInline]
     change_form_template = "admin/campaigns/campaign/team_change_form.html"
@@ -314,6 +384,11 @@ class CampaignAdmin(admin.ModelAdmin):
             )
         ] + super().get_urls()
 
+    def view_on_site(self, campaign: Campaign) -> str:
+        """The "View on site" button leads to the team's preview, which checks
+        the team (Django's own shortcut, /admin/r/…, is off: config/urls.py)."""
+        return reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+
     def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         from campaigns.views import render_campaign_page
 
@@ -378,7 +453,7 @@ def team_links(user, campaign: Campaign) -> list[dict]:
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     """The record, read only: nobody adds, changes or deletes a row here, not
     even a superuser. Each campaign's organizers see its rows."""
 

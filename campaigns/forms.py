@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django import forms
@@ -10,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
+from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -18,7 +18,6 @@ from campaigns.models import BudgetLine, Campaign, Photo
 from campaigns.money import CENT, AmountField
 from campaigns.templatetags.money import format_money
 
-BIC_PATTERN = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 MAX_TARGET = Decimal("9999999999.99")
 
 STORY_HELP = _(
@@ -46,14 +45,18 @@ def clean_iban(value: str) -> str:
 
 
 def clean_bic(value: str) -> str:
-    compact = re.sub(r"\s+", "", value or "").upper()
-    if compact and not BIC_PATTERN.fullmatch(compact):
+    """The BIC in its compact form, or ValidationError. python-stdnum checks the
+    shape and that its country is one (ABCDXX12 has none)."""
+    if not (value or "").strip():
+        return ""
+    try:
+        return stdnum_bic.validate(value)
+    except StdnumError as error:
         raise ValidationError(
             _("%(value)s is not a BIC: 8 or 11 letters and digits, like BPKOPLPW."),
             code="invalid_bic",
             params={"value": value},
-        )
-    return compact
+        ) from error
 
 
 def clean_target(value: Decimal | None) -> Decimal:

@@ -564,10 +564,12 @@ class ActivityManager(models.Manager):
 
 
 class Activity(models.Model):
-    """The record of who changed what and when. Never edited, never deleted.
+    """The record of who changed what and when. Never deleted, and never edited
+    but by the donor-data purge, which clears the words people typed (reasons,
+    notes) and keeps the amounts and codes.
 
     It names pledges by reference code only and holds no donor's name, email or
-    message, so purging donor data leaves it whole.
+    message.
     """
 
     class Action(models.TextChoices):

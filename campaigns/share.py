@@ -46,12 +46,17 @@ def campaign_page_url(campaign: Campaign) -> str:
     return absolute(campaign.get_absolute_url())
 
 
-def _image_response(content: bytes | str, *, max_age: int) -> HttpResponse:
+def _image_response(
+    content: bytes | str, *, max_age: int, campaign: Campaign
+) -> HttpResponse:
     response = HttpResponse(content, content_type="image/svg+xml")
     patch_cache_control(response, public=True, max_age=max_age)
     response["Content-Security-Policy"] = IMAGE_CSP
     # Other sites may show it as an image (the whole point of a badge).
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    if campaign.noindex:
+        # An image carries no <meta name="robots">: only the header says it.
+        response["X-Robots-Tag"] = "noindex"
     return response
 
 
@@ -130,7 +135,9 @@ def qr_svg(request: HttpRequest, slug: str) -> HttpResponse:
     """A QR code holding the campaign page's absolute address (settings.SITE_URL)."""
     campaign = get_object_or_404(Campaign.objects.published(), slug=slug)
     return _image_response(
-        qr_svg_bytes(campaign_page_url(campaign)), max_age=QR_MAX_AGE
+        qr_svg_bytes(campaign_page_url(campaign)),
+        max_age=QR_MAX_AGE,
+        campaign=campaign,
     )
 
 
@@ -200,4 +207,6 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines"), slug=slug
     )
-    return _image_response(badge_svg(campaign), max_age=BADGE_MAX_AGE)
+    return _image_response(
+        badge_svg(campaign), max_age=BADGE_MAX_AGE, campaign=campaign
+    )

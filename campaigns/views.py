@@ -18,9 +18,16 @@ from campaigns.models import Campaign, Photo
 @require_safe
 @cache_page_by(campaign_list_page)
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    """Published campaigns, open ones first. Three queries, whatever their number."""
+    """Published campaigns, open ones first. Three queries, whatever their number.
+
+    This page may be indexed: campaigns hidden from search engines (`noindex`)
+    are not on it, not even their titles; their own address still works. The
+    cached list follows a flip of `noindex` as any campaign save (cache.py)."""
     campaigns = list(
-        Campaign.objects.published().open_first().prefetch_related("lines", "photos")
+        Campaign.objects.published()
+        .filter(noindex=False)
+        .open_first()
+        .prefetch_related("lines", "photos")
     )
     now = timezone.now()
     cards = [

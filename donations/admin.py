@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.admin import TeamCampaignFilter
+from campaigns.admin import DeclaredLookupsOnly, TeamCampaignFilter
 from campaigns.permissions import campaigns_where, can, is_in_any_team
 from donations.models import Pledge, normalize_reference
 
@@ -70,7 +70,7 @@ class TeamOnly:
 
 
 @admin.register(Pledge)
-class PledgeAdmin(TeamOnly, admin.ModelAdmin):
+class PledgeAdmin(DeclaredLookupsOnly, TeamOnly, admin.ModelAdmin):
     list_display = (
         "reference",
         "campaign",
@@ -104,10 +104,13 @@ class PledgeAdmin(TeamOnly, admin.ModelAdmin):
         )
 
     def get_fields(self, request: HttpRequest, obj=None):
+        """Who may not see donors' emails (volunteers) sees neither the email
+        nor the name an anonymous donor left (older pledges kept one)."""
         fields = super().get_fields(request, obj)
         if obj is not None and can(request.user, "see_emails", obj.campaign_id):
             return fields
-        return [field for field in fields if field != "email"]
+        hidden = {"email", "donor_name"} if obj and obj.is_anonymous else {"email"}
+        return [field for field in fields if field not in hidden]
 
     def get_search_results(self, request, queryset, search_term):
         """Exact reference lookups, whatever case or separators were typed."""

@@ -290,9 +290,11 @@ class PledgeForm(forms.Form):
 
 
 class FindForm(forms.Form):
+    # Room for a label and separators around the code ("Tytuł: H88P-MGW3"),
+    # which normalize_reference drops.
     reference = forms.CharField(
         label=_("Reference code"),
-        max_length=20,
+        max_length=40,
         widget=forms.TextInput(
             attrs={
                 "autocapitalize": "characters",

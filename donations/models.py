@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -8,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
@@ -23,9 +26,35 @@ def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
+# Capital Cyrillic and Greek letters drawn like Latin ones: a code typed on a
+# Cyrillic or Greek keyboard ("Н88РМGW3") is the code it looks like.
+REFERENCE_LOOKALIKES = str.maketrans(
+    "АВЕКМНОРСТХУЅІЈԚԜҮΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ",  # Cyrillic, then Greek
+    "ABEKMHOPCTXYSIJQWYABEZHIKMNOPTYXC",
+)
+# What people write before a code in a transfer's title or a message.
+REFERENCE_LABEL = re.compile(
+    r"\s*(?:reference|ref|код|kod|tytuł|tytul|title|nr)\b\s*[.:]?", re.IGNORECASE
+)
+
+
 def normalize_reference(text: str) -> str:
-    """What a donor or volunteer typed, as stored: upper case, no spaces or dashes."""
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    """What a donor or volunteer typed, as stored: upper case; no spaces, dashes
+    or other marks; Cyrillic and Greek look-alike letters read as the Latin ones;
+    a leading label ("Ref:", "Reference", "Код", "Tytuł", "Nr") dropped, but only
+    from a text longer than a code ("NR2345AB" may be a code itself)."""
+
+    def compact(part: str) -> str:
+        folded = part.upper().translate(REFERENCE_LOOKALIKES)
+        return "".join(ch for ch in folded if ch.isalnum())
+
+    # Full-width and other compatibility forms ("Ｈ８８") as their plain letters.
+    text = unicodedata.normalize("NFKC", text)
+    whole = compact(text)
+    label = REFERENCE_LABEL.match(text)
+    if label and len(whole) > REFERENCE_LENGTH:
+        return compact(text[label.end() :])
+    return whole
 
 
 def new_access_key() -> str:
@@ -247,7 +276,10 @@ class Pledge(models.Model):
     def __str__(self) -> str:
         return self.reference
 
-    def get_absolute_url(self) -> str:
+    # No get_absolute_url: the admin's "view on site" and other generic code
+    # follow it, and this page belongs to the donor alone.
+    def thanks_path(self) -> str:
+        """The donor's private thank-you page (its address is the access key)."""
         return reverse("donations:thanks", args=[self.access_key])
 
     @property
@@ -264,3 +296,39 @@ class Pledge(models.Model):
         if self.is_anonymous or not self.donor_name:
             return str(_("Anonymous"))
         return self.donor_name
+
+
+class Outbox(models.Model):
+    """A message to send after a write, sent by `manage.py send_outbox`
+    (donations/outbox.py), never by the request that made it.
+
+    It holds no copy of the address or the text: the worker reads the address
+    from the pledge and renders the message when it sends, so a pledge whose
+    email was purged gets no mail. An entry is due while `next_attempt_at` is
+    set and past; sent, given up or dropped, it is None."""
+
+    class Kind(models.TextChoices):
+        PLEDGE_MADE = "pledge_made", _("Pledge made")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        indexes = [
+            # The worker's queue: only entries still to send.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(next_attempt_at__isnull=False),
+                name="outbox_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"

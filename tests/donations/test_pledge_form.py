@@ -98,7 +98,7 @@ class PledgeFormTests(DonationsTestCase):
         )
         made = Pledge.objects.get()
         self.assertEqual(response.status_code, 303)
-        self.assertEqual(response["Location"], made.get_absolute_url())
+        self.assertEqual(response["Location"], made.thanks_path())
         self.assertEqual(made.amount.amount, Decimal("50.00"))
         self.assertEqual(made.line, self.food)
         self.assertEqual((made.donor_name, made.message), ("Ala", "Good luck!"))

@@ -92,7 +92,7 @@ class ThanksPageTests(DonationsTestCase):
             slug="pln", currency="PLN", account_holder="Zbor", iban=IBAN
         )
         made = pledge(campaign, "100")
-        response = self.client.get(made.get_absolute_url())
+        response = self.client.get(made.thanks_path())
         self.assertNotContains(response, "qr.svg")
         url = reverse("donations:thanks_qr", args=[made.access_key])
         self.assertEqual(self.client.get(url).status_code, 404)

@@ -76,7 +76,7 @@ class FlatQueriesMixin:
         return {
             "campaign page": "/c/konstantin/",
             "campaign list": "/",
-            "thank-you page": self.first_pledge.get_absolute_url(),
+            "thank-you page": self.first_pledge.thanks_path(),
             "pledge form": "/c/konstantin/give/",
         }
 

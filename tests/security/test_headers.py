@@ -1,9 +1,15 @@
 """Every response carries the security headers; staff pages are never cached."""
 
 from django.test import TestCase, override_settings
+from django.urls import reverse
+from django.utils import translation
 from django.utils.csp import CSP
 
+from campaigns.models import Campaign
+from donations.pledging import Donor
 from tests.base import ZborTestCase
+from tests.donations.base import pledge
+from tests.teams.base import TeamTestCase
 
 EXPECTED_CSP = {
     "default-src 'none'",
@@ -130,3 +136,97 @@ class RobotsHeaderTests(TestCase):
     def test_a_page_without_it_sends_no_robots_header(self):
         response = self._page('<meta name="description" content="noindex">')
         self.assertNotIn("X-Robots-Tag", response.headers)
+
+
+def desk_urls(reference: str, campaign_id: int) -> dict[str, str]:
+    """Every address of the desk (the donations URLs named desk…), read from the
+    URLconf itself, so a desk page added later is walked too."""
+    from donations import urls as donation_urls
+
+    urls = {}
+    for pattern in donation_urls.urlpatterns:
+        if not pattern.name.startswith("desk"):
+            continue
+        route = str(pattern.pattern)
+        kwargs = {}
+        if "<str:reference>" in route:
+            kwargs["reference"] = reference
+        if "<int:campaign_id>" in route:
+            kwargs["campaign_id"] = campaign_id
+        urls[pattern.name] = reverse(f"donations:{pattern.name}", kwargs=kwargs)
+    return urls
+
+
+class DeskNoStoreTests(TeamTestCase):
+    """The desk's pages and the CSV export carry donors' names (and emails for
+    organizers): no browser or proxy may keep them, whatever the answer."""
+
+    def setUp(self):
+        self.made = pledge(
+            self.campaign, "25", donor=Donor(name="Ala", email="ala@example.org")
+        )
+
+    def assertNeverStored(self, response, label: str) -> None:
+        cache_control = response.get("Cache-Control", "")
+        self.assertIn("no-store", cache_control, label)
+        self.assertIn("private", cache_control, label)
+
+    def walk(self, user, language: str = "en") -> int:
+        self.client.force_login(user)
+        with translation.override(language):
+            urls = desk_urls(self.made.reference, self.campaign.pk)
+        self.assertGreaterEqual(len(urls), 12)
+        walked = 0
+        for url in urls.values():
+            for method in ("get", "post"):
+                with self.subTest(user=user.username, url=url, method=method):
+                    response = getattr(self.client, method)(url)
+                    self.assertLess(response.status_code, 500)
+                    self.assertNeverStored(response, f"{method} {url}")
+                    walked += 1
+        return walked
+
+    def test_every_desk_address_is_never_stored_for_an_organizer(self):
+        self.assertGreater(self.walk(self.organizer), 0)
+
+    def test_every_desk_address_is_never_stored_for_a_volunteer(self):
+        self.walk(self.volunteer)
+
+    def test_every_desk_address_is_never_stored_in_another_language(self):
+        self.walk(self.organizer, "pl")
+
+    def test_a_stranger_and_a_visitor_get_no_stored_answer_either(self):
+        self.walk(self.stranger)
+        self.client.logout()
+        response = self.client.get(reverse("donations:desk"))
+        self.assertEqual(response.status_code, 302)
+        self.assertNeverStored(response, "desk, logged out")
+
+    def test_the_csv_export_is_never_stored(self):
+        self.client.force_login(self.organizer)
+        response = self.client.get(
+            reverse("donations:desk_export", args=[self.campaign.pk])
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("ala@example.org", b"".join(response.streaming_content).decode())
+        self.assertNeverStored(response, "export")
+
+    def test_the_desk_search_and_a_card_are_never_stored(self):
+        self.client.force_login(self.volunteer)
+        for url in (
+            reverse("donations:desk") + "?reference=" + self.made.reference.lower(),
+            reverse("donations:desk_pledge", args=[self.made.reference]),
+        ):
+            with self.subTest(url=url):
+                self.assertNeverStored(self.client.get(url), url)
+
+    def test_the_thank_you_page_and_its_qr_are_never_stored(self):
+        Campaign.objects.filter(pk=self.campaign.pk).update(
+            account_holder="Konstantin M.", iban="PL61109010140000071219812874"
+        )
+        for name in ("donations:thanks", "donations:thanks_qr"):
+            with self.subTest(name):
+                response = self.client.get(reverse(name, args=[self.made.access_key]))
+                self.assertEqual(response.status_code, 200)
+                # no-store alone: a response no cache may keep is private too.
+                self.assertIn("no-store", response["Cache-Control"])

@@ -21,6 +21,7 @@ from campaigns import photos
 from donations.models import Pledge
 from tests.base import make_campaign
 from tests.donations.base import DonationsTestCase
+from tests.donations.base import pledge as make_pledge
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
 
@@ -280,7 +281,7 @@ class HostileFieldTests(HostileInputTestCase):
         )
         self.assertEqual(response.status_code, 303)
         pledge = Pledge.objects.get()
-        for url in (self.campaign.get_absolute_url(), pledge.get_absolute_url()):
+        for url in (self.campaign.get_absolute_url(), pledge.thanks_path()):
             with self.subTest(url=url):
                 html = self.client.get(url).content.decode()
                 self.assertNotIn("<script>alert(1)", html)
@@ -349,7 +350,7 @@ class MethodAndPathTests(HostileInputTestCase):
     def test_wrong_method_on_the_thank_you_page_is_405(self):
         self.assertEqual(self.post().status_code, 303)
         pledge = Pledge.objects.get()
-        response = self.client.post(pledge.get_absolute_url())
+        response = self.client.post(pledge.thanks_path())
         self.assertEqual(response.status_code, 405)
         self.assertEqual(Pledge.objects.get().status, Pledge.Status.PENDING)
 
@@ -488,3 +489,147 @@ class AdminHostileInputTests(HostileInputTestCase):
             with self.subTest(path=path):
                 response = self.client.get(path)
                 self.assertLess(response.status_code, 500)
+
+
+# Bad bytes anywhere in a request: (what, path, headers, answers allowed). A
+# control character is refused with 400 before any view runs; the rest is each
+# page's own "no such thing": 404, the admin's redirect to its index (302), the
+# login for a session that does not exist (302), a list with no rows (200).
+# Never a 500, on SQLite or PostgreSQL (which refuses NUL in text: DataError).
+# Staff is logged in, so the desk and admin views really run.
+NUL_COOKIE_KEY = "abcdefgh\x00ijklmnopqrstuvwxyz012345"
+REFUSED = {400}
+BAD_BYTES = [
+    ("NUL in a thank-you address", "/thanks/%00/", {}, REFUSED),
+    ("NUL inside a thank-you key", "/thanks/abc%00def/qr.svg", {}, REFUSED),
+    ("NUL in a desk reference", "/desk/p/%00/", {}, REFUSED),
+    ("NUL in a campaign address", "/c/%00/", {}, REFUSED),
+    ("escape in a campaign address", "/c/konstantin%1b/", {}, REFUSED),
+    ("NUL in a Polish page", "/pl/thanks/%00/", {}, REFUSED),
+    (
+        "raw NUL in the session cookie",
+        "/desk/",
+        {"cookie": f"sessionid={NUL_COOKIE_KEY}"},
+        REFUSED,
+    ),
+    (
+        "octal NUL in a quoted cookie",
+        "/",
+        {"cookie": 'sessionid="abcdefgh\\000ijklmnop"'},
+        REFUSED,
+    ),
+    (
+        "NUL in the CSRF cookie",
+        "/c/konstantin/give/",
+        {"cookie": "csrftoken=a\x00b"},
+        REFUSED,
+    ),
+    ("NUL in the language cookie", "/", {"cookie": "django_language=p\x00l"}, REFUSED),
+    # Django does not percent-decode cookies: no such session, so the login.
+    (
+        "percent-encoded NUL in the session cookie",
+        "/desk/",
+        {"cookie": "sessionid=ab%00c"},
+        {302},
+    ),
+    (
+        "percent-encoded NUL in a long session key",
+        "/desk/",
+        {"cookie": f"sessionid=abcdefgh%00{'x' * 24}"},
+        {302},
+    ),
+    ("NUL campaign filter", "/admin/donations/pledge/?campaign=%00", {}, REFUSED),
+    ("NUL in the admin search", "/admin/donations/pledge/?q=%00", {}, REFUSED),
+    ("NUL in the campaign search", "/admin/campaigns/campaign/?q=%00", {}, REFUSED),
+    ("NUL in an admin filter name", "/admin/donations/pledge/?%00=1", {}, REFUSED),
+    ("NUL pledge id", "/admin/donations/pledge/%00/change/", {}, REFUSED),
+    ("NUL in the desk search", "/desk/?reference=%00", {}, REFUSED),
+    ("NUL in the pledge form's query", "/c/konstantin/give/?line=%00", {}, REFUSED),
+    ("NUL in the login's next address", "/admin/login/?next=/desk/%00", {}, REFUSED),
+    (
+        "huge campaign filter",
+        "/admin/donations/pledge/?campaign=99999999999999999999999",
+        {},
+        {200},
+    ),
+    (
+        "non-ASCII digits as campaign filter",
+        "/admin/donations/pledge/?campaign=%C2%B2",
+        {},
+        {200},
+    ),
+    (
+        "huge pledge id",
+        "/admin/donations/pledge/99999999999999999999/change/",
+        {},
+        {302},
+    ),
+    (
+        "huge pledge id, history",
+        "/admin/donations/pledge/99999999999999999999/history/",
+        {},
+        {302},
+    ),
+    (
+        "huge page number",
+        "/admin/donations/pledge/?p=99999999999999999999",
+        {},
+        {200, 302, 404},
+    ),
+    ("huge desk campaign id", "/desk/c/99999999999999999999/gift/", {}, {404}),
+]
+
+
+class BadBytesTests(DonationsTestCase):
+    """Run on both databases: `DATABASE_URL=postgres://… pytest tests/security`."""
+
+    def setUp(self):
+        self.client.raise_request_exception = False
+        self.client.force_login(self.superuser)
+        make_pledge(self.campaign, "25")
+
+    def test_bad_bytes_answer_400_or_404_never_500(self):
+        for what, path, headers, answers in BAD_BYTES:
+            with self.subTest(what):
+                # A fresh login each time: a refused cookie may log the client out.
+                client = Client(raise_request_exception=False)
+                client.force_login(self.superuser)
+                response = client.get(path, headers=headers)
+                self.assertIn(response.status_code, answers, path)
+                self.assertNotIn(b"Traceback", response.content)
+
+    def test_control_characters_are_refused_before_any_view_runs(self):
+        for path in ("/thanks/%00/", "/desk/?reference=a%07b", "/c/x%7f/"):
+            with self.subTest(path=path), self.assertNumQueries(0):
+                response = self.client.get(path)
+            self.assertEqual(response.status_code, 400)
+            self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
+            self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+
+    def test_a_bad_cookie_is_refused_without_reading_the_session(self):
+        self.client.logout()
+        with self.assertNumQueries(0):
+            response = self.client.get(
+                "/desk/", headers={"cookie": f"sessionid={NUL_COOKIE_KEY}"}
+            )
+        self.assertEqual(response.status_code, 400)
+
+    def test_ordinary_requests_pass(self):
+        # A tab pasted into a search box, Cyrillic, and escapes that are no
+        # control characters.
+        for path in (
+            "/admin/donations/pledge/?q=Ala%09Kot",
+            "/admin/donations/pledge/?q=%D0%90%D0%BB%D0%B0",
+            "/admin/donations/pledge/?q=100%25",
+            f"/admin/donations/pledge/?campaign={self.campaign.pk}",
+            "/desk/",
+        ):
+            with self.subTest(path=path):
+                self.assertEqual(self.client.get(path).status_code, 200)
+
+    def test_an_out_of_range_campaign_filter_lists_no_pledge(self):
+        for value in ("99999999999999999999999", "9223372036854775808", "%C2%B2"):
+            with self.subTest(value=value):
+                response = self.client.get(f"/admin/donations/pledge/?campaign={value}")
+                self.assertEqual(response.status_code, 200)
+                self.assertNotContains(response, Pledge.objects.get().reference)

@@ -91,13 +91,13 @@ class DonorPrivacyTests(DonationsTestCase):
     def test_no_log_line_carries_a_donors_email_or_hidden_name(self):
         for _ in self.public_pages():
             pass
-        self.client.get(self.anonymous.get_absolute_url())
+        self.client.get(self.anonymous.thanks_path())
         text = "\n".join(self.log.lines)
         self.assertNotIn(EMAIL, text)
         self.assertNotIn(ANONYMOUS_NAME, text)
 
     def test_the_thank_you_page_is_private_to_the_donor(self):
-        response = self.client.get(self.anonymous.get_absolute_url())
+        response = self.client.get(self.anonymous.thanks_path())
         self.assertEqual(response.status_code, 200)
         self.assertIn("no-store", response["Cache-Control"])
         self.assertIn("noindex", response["X-Robots-Tag"])
@@ -134,9 +134,11 @@ class NoindexTests(DonationsTestCase):
         self.assertNotContains(response, 'content="noindex')
         self.assertNotIn("X-Robots-Tag", response.headers)
 
-    def test_a_noindex_campaign_is_still_in_zbors_own_list(self):
+    def test_a_noindex_campaign_is_off_the_indexable_list(self):
         response = self.client.get("/")
-        self.assertContains(response, 'href="/c/hidden/"')
+        self.assertContains(response, f'href="{self.campaign.get_absolute_url()}"')
+        self.assertNotContains(response, 'href="/c/hidden/"')
+        self.assertNotContains(response, "Quiet one")
         self.assertNotIn("X-Robots-Tag", response.headers)
 
     def test_an_unpublished_campaign_is_not_public_at_all(self):
