@@ -41,7 +41,6 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +55,7 @@ from django.utils.dateparse import parse_datetime
 
 from campaigns import rules
 from campaigns.models import Campaign
+from config import cache as config_cache
 from config.i18n import redirects_to_preferred_language
 
 logger = logging.getLogger(__name__)
@@ -66,20 +66,13 @@ PAGE_SECONDS = 60
 # How long a pointer lives: the most a page can lag a write whose writer could
 # not reach the cache.
 POINTER_SECONDS = 2
-# After a cache failure this worker skips the cache for a moment, so an outage
-# costs one timeout per worker, not one per request.
-RETRY_AFTER_FAILURE_SECONDS = 5.0
-
 LIST_POINTER = "pointer:list"
 SLUG_MAX_LENGTH = Campaign._meta.get_field("slug").max_length
-
-_cache_down_until = 0.0
 
 
 def forget_failures() -> None:
     """Use the cache again at once (tests call this between tests)."""
-    global _cache_down_until
-    _cache_down_until = 0.0
+    config_cache.forget_failures()
 
 
 def campaign_pointer(slug: str) -> str:
@@ -91,19 +84,14 @@ def _new_token() -> int:
 
 
 def _cache_call(method: str, *args):
-    """A cache call that never raises: a failure is logged and returns None."""
-    global _cache_down_until
-    if time.monotonic() < _cache_down_until:
-        return None
-    try:
-        return getattr(cache, method)(*args)
-    except Exception as error:  # noqa: BLE001 - any cache failure means "render"
-        _cache_down_until = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
-        logger.warning(
-            "Page cache unavailable, rendering without it (%s)",
-            error.__class__.__name__,
-        )
-        return None
+    """A cache call that never raises: a failure is logged and returns None, and
+    this worker skips the cache for a few seconds (config.cache.call_cache)."""
+    return config_cache.call_cache(
+        lambda: getattr(cache, method)(*args),
+        default=None,
+        logger=logger,
+        warning="Page cache unavailable, rendering without it",
+    )
 
 
 # Writers ----------------------------------------------------------------------

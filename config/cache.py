@@ -1,4 +1,6 @@
-"""Django's Redis cache, reusing one client per connection pool.
+"""Django's Redis cache, reusing one client per connection pool; atomic
+counters; and `call_cache`, the one way the page cache, the rate limits and the
+login guard call the cache without ever waiting on it twice in a row.
 
 Django's RedisCacheClient builds a new redis.Redis object for every cache call,
 and redis-py fills some 170 response callbacks in each: about half a
@@ -8,8 +10,55 @@ over a pool is safe to share). set_many sets each key with its expiry, in a
 pipeline without a transaction.
 """
 
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+
+# After a cache failure this process (one gunicorn worker) skips the cache for a
+# moment: a Redis that is frozen (every call waits the socket timeout) or down
+# then costs one timeout per worker every few seconds, not one per request.
+# Meanwhile callers get their default: pages render, rate limits and the login
+# guard let everyone through (they fail open).
+SKIP_AFTER_FAILURE_SECONDS = 5.0
+
+_skip_until = 0.0
+
+
+def forget_failures() -> None:
+    """Use the cache again at once (tests call this between tests)."""
+    global _skip_until
+    _skip_until = 0.0
+
+
+def call_cache[T](
+    call: Callable[[], T], *, default: T, logger: logging.Logger, warning: str
+) -> T:
+    """`call()`, which uses the cache; `default` if it fails or, without
+    calling it, for SKIP_AFTER_FAILURE_SECONDS after any failure in this process.
+
+    A failure is logged on the caller's `logger`: "`warning` (TimeoutError)".
+    The skip is shared by every caller, because they share one server: a page
+    that timed out spares the rate limit that follows it the same wait.
+    """
+    global _skip_until
+    if time.monotonic() < _skip_until:
+        return default
+    try:
+        return call()
+    except Exception as error:  # noqa: BLE001 - any cache failure means "without"
+        _skip_until = time.monotonic() + SKIP_AFTER_FAILURE_SECONDS
+        logger.warning(
+            "%s (%s); skipping the cache for %g s",
+            warning,
+            error.__class__.__name__,
+            SKIP_AFTER_FAILURE_SECONDS,
+        )
+        return default
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -54,10 +103,12 @@ def count_hit(cache, key: str, timeout: int) -> int:
     return count_hits(cache, [(key, timeout)])[0]
 
 
-def count_hits(cache, counters: list[tuple[str, int]]) -> list[int]:
-    """Add one to each counter (key, timeout) and return their new values.
+def count_hits(cache, counters: list[tuple[str, int]], delta: int = 1) -> list[int]:
+    """Add `delta` to each counter (key, timeout) and return their new values.
 
-    On Redis this is one round trip for them all (INCR and EXPIRE NX for each,
+    A counter that does not exist is created with `timeout`, also when `delta`
+    takes a hit back (-1) after its window ended: it never lives for ever.
+    On Redis this is one round trip for them all (INCRBY and EXPIRE NX for each,
     in a pipeline) instead of three per counter with Django's `add` + `incr`;
     other backends use `add` + `incr`, which are atomic on them too.
     """
@@ -68,11 +119,11 @@ def count_hits(cache, counters: list[tuple[str, int]]) -> list[int]:
         client = cache._cache.get_client(keys[0][0], write=True)
         pipe = client.pipeline(transaction=False)
         for key, timeout in keys:
-            pipe.incr(key)
+            pipe.incrby(key, delta)
             pipe.expire(key, timeout, nx=True)
         return [int(count) for count in pipe.execute()[::2]]
     counts = []
     for key, timeout in counters:
         cache.add(key, 0, timeout=timeout)
-        counts.append(cache.incr(key))
+        counts.append(cache.incr(key, delta))
     return counts

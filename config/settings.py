@@ -61,6 +61,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    # A control character in the path, query or cookies: 400 before anything
+    # (the page cache, the session) reads them.
+    "config.security.RefuseControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Public pages from the shared cache, before anything they do not need.
     "campaigns.cache.PageCacheMiddleware",
@@ -240,8 +243,9 @@ if os.getenv("EMAIL_HOST") or not DEBUG:
                 "username": os.getenv("EMAIL_HOST_USER", ""),
                 "password": os.getenv("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": envbool("EMAIL_USE_TLS", "False"),
-                # Never hold a worker long on a slow mail server.
-                "timeout": 10,
+                # Seconds per SMTP command. Only the outbox worker (manage.py
+                # send_outbox) talks to the mail server; requests never do.
+                "timeout": envint("EMAIL_TIMEOUT", "10"),
             },
         }
     }
@@ -253,15 +257,29 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Zbor's own rules.
 ZBOR_PLEDGE_MIN = os.getenv("ZBOR_PLEDGE_MIN", "1.00")
 ZBOR_DEMO_LOGINS = DEBUG
-# Pledges per client address and per campaign, "count/seconds", counted in the
-# shared cache (donations.ratelimit): one address is stopped quickly, while
-# hundreds of donors a minute still get through to one campaign.
+# Pledges stored per client address and per campaign, "count/seconds", counted
+# in the shared cache (donations.ratelimit): one address is stopped quickly,
+# while hundreds of donors a minute still get through to one campaign. Forms sent
+# back with an error (a typo in the amount) have their own, higher limit.
 ZBOR_PLEDGE_RATE_PER_ADDRESS = os.getenv("ZBOR_PLEDGE_RATE_PER_ADDRESS", "20/600")
 ZBOR_PLEDGE_RATE_PER_CAMPAIGN = os.getenv("ZBOR_PLEDGE_RATE_PER_CAMPAIGN", "600/60")
-# Staff login: this many failures lock a username, or an address, for a cool-off.
-ZBOR_LOGIN_FAILURES_PER_USERNAME = envint("ZBOR_LOGIN_FAILURES_PER_USERNAME", "5")
+ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS = os.getenv(
+    "ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS", "60/600"
+)
+# Staff login (config.auth): failed logins lock, for a cool-off, one username
+# from one address (PER_PAIR) and one address whatever the usernames (PER_ADDRESS)
+# for COOLOFF; one username from all addresses together (PER_USERNAME within
+# USERNAME_WINDOW) for USERNAME_COOLOFF, doubled at each lock, up to COOLOFF.
+ZBOR_LOGIN_FAILURES_PER_PAIR = envint("ZBOR_LOGIN_FAILURES_PER_PAIR", "5")
 ZBOR_LOGIN_FAILURES_PER_ADDRESS = envint("ZBOR_LOGIN_FAILURES_PER_ADDRESS", "20")
+ZBOR_LOGIN_FAILURES_PER_USERNAME = envint("ZBOR_LOGIN_FAILURES_PER_USERNAME", "50")
+ZBOR_LOGIN_USERNAME_WINDOW_SECONDS = envint(
+    "ZBOR_LOGIN_USERNAME_WINDOW_SECONDS", "3600"
+)
 ZBOR_LOGIN_COOLOFF_SECONDS = envint("ZBOR_LOGIN_COOLOFF_SECONDS", "900")
+ZBOR_LOGIN_USERNAME_COOLOFF_SECONDS = envint(
+    "ZBOR_LOGIN_USERNAME_COOLOFF_SECONDS", "60"
+)
 # What a 503 (database unreachable) asks clients to wait.
 ZBOR_RETRY_AFTER_SECONDS = envint("ZBOR_RETRY_AFTER_SECONDS", "10")
 # Donors' names, emails and messages are purged this long after a campaign closes

@@ -1,11 +1,29 @@
 """Limits on how often pledges may be sent, counted in the shared cache.
 
-Two fixed-window counters guard the pledge form: one per client address (stops
-one machine hammering a campaign) and one per campaign (a ceiling on a flood from
-many addresses, set well above what hundreds of real donors a minute need). Every
-app server shares the counters through the cache; counting is atomic there
-(config.cache.count_hits). If the cache is down the limits fail open: a donor is never
-refused because of our infrastructure, and a warning says the limits are off.
+Three fixed-window counters guard the pledge form:
+
+- pledges stored per client address (ZBOR_PLEDGE_RATE_PER_ADDRESS): stops one
+  machine filling a campaign with pledges;
+- pledges stored per campaign (ZBOR_PLEDGE_RATE_PER_CAMPAIGN): a ceiling on a
+  flood from many addresses, set well above what hundreds of real donors a
+  minute need;
+- forms sent back per client address (ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS): a
+  typo in the amount, a line covered meanwhile. A higher limit of its own, so
+  donors behind one carrier's address or at one event who mistype do not use up
+  the pledges the others may make.
+
+Each POST takes a hit from all three before the view runs, in one round trip,
+so simultaneous posts never get past a limit together. Once the view has
+answered, the hits that do not apply are given back: the error hit when a
+pledge was stored (the view redirects to its thank-you page, 303; a form posted
+twice shows its pledge that way too, and counts again), the pledge hits
+otherwise. A post refused here takes no hit at all.
+
+Every app server shares the counters through the cache; counting is atomic
+there (config.cache.count_hits). If the cache is down or frozen the limits fail
+open (config.cache.call_cache): a donor is never refused because of our
+infrastructure, a warning says the limits are off, and for a few seconds after a
+failure the cache is not even asked.
 """
 
 from __future__ import annotations
@@ -15,7 +33,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,10 +41,18 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from config.cache import count_hits
+from config.cache import call_cache, count_hits
 from config.security import client_address
 
 logger = logging.getLogger(__name__)
+
+TOO_MANY = 429
+# What the pledge view answers once it stored a pledge: See Other, its thank-you page.
+STORED = 303
+
+PER_ADDRESS = "pledge-address"
+PER_CAMPAIGN = "pledge-campaign"
+ERRORS_PER_ADDRESS = "pledge-error-address"
 
 
 @dataclass(frozen=True)
@@ -35,8 +61,9 @@ class Rate:
     seconds: int
 
     @classmethod
+    @functools.cache
     def parse(cls, text: str) -> Rate:
-        """ "20/600" is 20 per 600 seconds."""
+        """ "20/600" is 20 per 600 seconds (each text is parsed once)."""
         count, _, seconds = text.partition("/")
         rate = cls(int(count), int(seconds))
         if rate.count < 1 or rate.seconds < 1:
@@ -44,84 +71,146 @@ class Rate:
         return rate
 
 
-def hit(scope: str, ident: str, rate: Rate, now: float | None = None) -> int | None:
-    """Count one hit against `rate`; return the seconds to wait if over the limit.
+@dataclass(frozen=True)
+class Limit:
+    """`rate` hits per window for one `ident` (an address, a campaign) in `scope`."""
 
-    Returns None when under the limit, and also when the cache cannot be reached
-    (failing open, with a warning in the log).
-    """
-    return hit_each([(scope, ident, rate)], now=now)
+    scope: str
+    ident: str
+    rate: Rate
+
+    def window(self, now: float) -> int:
+        return int(now // self.rate.seconds)
+
+    def counter(self, now: float) -> tuple[str, int]:
+        """The cache key of the window `now` falls in, and its lifetime: the
+        window's, and a little more."""
+        digest = hashlib.sha256(self.ident.encode()).hexdigest()[:32]
+        key = f"rl:{self.scope}:{digest}:{self.rate.seconds}:{self.window(now)}"
+        return key, self.rate.seconds + 5
+
+    def seconds_left(self, now: float) -> int:
+        return max(1, math.ceil((self.window(now) + 1) * self.rate.seconds - now))
 
 
-def hit_each(
-    limits: list[tuple[str, str, Rate]], now: float | None = None
-) -> int | None:
-    """Count one hit against each (scope, ident, rate), all in one cache round
-    trip; return the seconds to wait for the first limit exceeded, else None.
+@dataclass(frozen=True)
+class Refusal:
+    """Which limit refused a post, and the seconds until its window ends."""
 
-    A hit the first exceeded limit refuses is taken back from the limits after
-    it: one address over its own limit does not use up a campaign's allowance.
-    Fails open like `hit`.
+    scope: str
+    retry_after: int
+
+    @property
+    def retry_after_minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
+
+    @property
+    def is_for_errors(self) -> bool:
+        return self.scope == ERRORS_PER_ADDRESS
+
+
+def hit_each(limits: Sequence[Limit], now: float | None = None) -> Refusal | None:
+    """Count one hit against each limit, all in one cache round trip; return
+    the first limit exceeded as a Refusal, else None.
+
+    A refused post takes its hits back from every counter: one address over its
+    own limit does not use up a campaign's allowance. Returns None also when
+    the cache cannot be reached (failing open, with a warning in the log).
     """
     now = time.time() if now is None else now
-    counters = []
-    for scope, ident, rate in limits:
-        window = int(now // rate.seconds)
-        digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
-        # The key outlives its window by a little.
-        key = f"rl:{scope}:{digest}:{rate.seconds}:{window}"
-        counters.append((key, rate.seconds + 5, rate, window, scope))
+    counters = [limit.counter(now) for limit in limits]
     backend = caches["default"]
-    try:
-        counts = count_hits(backend, [(key, timeout) for key, timeout, *_ in counters])
-        for position, ((_key, _timeout, rate, window, _scope), count) in enumerate(
-            zip(counters, counts, strict=True)
-        ):
-            if count > rate.count:
-                for key, *_ in counters[position + 1 :]:
-                    backend.decr(key)
-                return max(1, math.ceil((window + 1) * rate.seconds - now))
-    except Exception as error:  # noqa: BLE001 - any cache failure means "open"
-        logger.warning(
-            "Rate limit %s not applied: the cache is unavailable (%s)",
-            ", ".join(scope for *_, scope in counters),
-            error.__class__.__name__,
-        )
-    return None
 
+    def count() -> Refusal | None:
+        counts = count_hits(backend, counters)
+        for limit, hits in zip(limits, counts, strict=True):
+            if hits > limit.rate.count:
+                count_hits(backend, counters, delta=-1)
+                return Refusal(limit.scope, limit.seconds_left(now))
+        return None
 
-def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
-    response = TemplateResponse(
-        request,
-        "429.html",
-        {
-            "retry_after": retry_after,
-            "retry_after_minutes": max(1, math.ceil(retry_after / 60)),
-        },
-        status=429,
+    scopes = ", ".join(limit.scope for limit in limits)
+    return call_cache(
+        count,
+        default=None,
+        logger=logger,
+        warning=f"Rate limit {scopes} not applied: the cache is unavailable",
     )
-    response.headers["Retry-After"] = str(retry_after)
+
+
+def give_back(limits: Sequence[Limit], now: float) -> None:
+    """Take back the hits `hit_each(limits, now)` counted (one round trip)."""
+    if not limits:
+        return
+    counters = [limit.counter(now) for limit in limits]
+    call_cache(
+        lambda: count_hits(caches["default"], counters, delta=-1),
+        default=None,
+        logger=logger,
+        warning="Rate limit hits not given back: the cache is unavailable",
+    )
+
+
+def too_many(request: HttpRequest, refusal: Refusal, *args, **kwargs) -> HttpResponse:
+    """The plain 429 page (for views with no form of their own to show)."""
+    response = TemplateResponse(
+        request, "429.html", {"refusal": refusal}, status=TOO_MANY
+    )
+    response.headers["Retry-After"] = str(refusal.retry_after)
     return response
 
 
-def limit_pledges(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuse a POST with 429 (nothing stored) when the sender's address or the
-    campaign (the view's `slug` argument) has sent too many pledges lately."""
+def limit_pledges(
+    refused: Callable[..., HttpResponse] = too_many,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Refuse a POST (nothing stored) when the sender's address or the campaign
+    (the view's `slug` argument) has had too many pledges stored lately, or the
+    address too many forms sent back: the view is not called, and
+    `refused(request, refusal, *args, **kwargs)` answers instead (429 with
+    Retry-After)."""
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method == "POST":
-            per_address = Rate.parse(settings.ZBOR_PLEDGE_RATE_PER_ADDRESS)
-            per_campaign = Rate.parse(settings.ZBOR_PLEDGE_RATE_PER_CAMPAIGN)
-            wait = hit_each(
-                [
-                    ("pledge-address", client_address(request), per_address),
-                    ("pledge-campaign", kwargs.get("slug", ""), per_campaign),
-                ]
-            )
-            if wait is not None:
-                logger.info("Pledge refused by the rate limit (retry in %ss)", wait)
-                return too_many(request, wait)
-        return view(request, *args, **kwargs)
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            address = client_address(request)
+            pledges = [
+                Limit(
+                    PER_ADDRESS,
+                    address,
+                    Rate.parse(settings.ZBOR_PLEDGE_RATE_PER_ADDRESS),
+                ),
+                Limit(
+                    PER_CAMPAIGN,
+                    kwargs.get("slug", ""),
+                    Rate.parse(settings.ZBOR_PLEDGE_RATE_PER_CAMPAIGN),
+                ),
+            ]
+            errors = [
+                Limit(
+                    ERRORS_PER_ADDRESS,
+                    address,
+                    Rate.parse(settings.ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS),
+                )
+            ]
+            now = time.time()
+            refusal = hit_each([*pledges, *errors], now)
+            if refusal is not None:
+                logger.info(
+                    "Pledge refused by the rate limit %s (retry in %ss)",
+                    refusal.scope,
+                    refusal.retry_after,
+                )
+                return refused(request, refusal, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+            except Exception:
+                give_back(pledges, now)  # nothing was stored
+                raise
+            give_back(errors if response.status_code == STORED else pledges, now)
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorator

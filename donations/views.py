@@ -80,7 +80,7 @@ from donations.pledging import (
     receipt_undo,
 )
 from donations.progress import campaign_progress
-from donations.ratelimit import limit_pledges
+from donations.ratelimit import TOO_MANY, Refusal, limit_pledges
 
 BAD_INPUT = 400
 NOT_ACCEPTING = 409
@@ -101,7 +101,7 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _see_other(pledge: Pledge) -> HttpResponse:
     """POST → redirect → GET: 303 See Other to the pledge's thank-you page."""
-    response = HttpResponseRedirect(pledge.get_absolute_url())
+    response = HttpResponseRedirect(pledge.thanks_path())
     response.status_code = 303
     return response
 
@@ -112,21 +112,38 @@ def _render_form(
     form: PledgeForm | None,
     *,
     status: int = 200,
+    refusal: Refusal | None = None,
 ) -> HttpResponse:
     progress = campaign_progress(campaign)
     return render(
         request,
         "donations/pledge_form.html",
-        {"campaign": campaign, "progress": progress, "form": form},
+        {"campaign": campaign, "progress": progress, "form": form, "refusal": refusal},
         status=status,
     )
+
+
+def _too_many_pledges(
+    request: HttpRequest, refusal: Refusal, slug: str
+) -> HttpResponse:
+    """A post the rate limit refused (nothing stored): the form again, with
+    everything the donor typed, when to try again at its top, and Retry-After."""
+    campaign = _campaign_for_page(slug)
+    form = None
+    if campaign.is_accepting_pledges():
+        form = PledgeForm(
+            request.POST, campaign=campaign, coverage=campaign.line_states()
+        )
+    response = _render_form(request, campaign, form, status=TOO_MANY, refusal=refusal)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("email", "donor_name", "message")
 @csrf_protect
 @never_cache
-@limit_pledges
+@limit_pledges(refused=_too_many_pledges)
 def pledge(request: HttpRequest, slug: str) -> HttpResponse:
     """The pledge form (GET) and pledging (POST → redirect → GET)."""
     if request.method == "POST":

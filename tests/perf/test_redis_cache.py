@@ -1,26 +1,40 @@
-import socket
-import unittest
+"""Our Redis cache backend and counters, on a Redis of the tests' own (conftest's
+`redis_for_tests`): never a FLUSHDB, only the keys under this run's prefix."""
 
+import pytest
 from django.test import SimpleTestCase
 
 from config.cache import RedisCache
 
 
-def redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-@unittest.skipUnless(redis_answers(), "needs Redis on 127.0.0.1:6379")
 class ReusingRedisCacheTests(SimpleTestCase):
-    def setUp(self):
+    @pytest.fixture(autouse=True)
+    def _own_redis(self, redis_for_tests):
+        self.redis = redis_for_tests
         self.cache = RedisCache(
-            "redis://127.0.0.1:6379/15", {"KEY_PREFIX": "zbor-test-redis-cache"}
+            redis_for_tests.url, {"KEY_PREFIX": redis_for_tests.prefix}
         )
-        self.cache.clear()
+        self.start_empty()
+        yield
+        self.start_empty()
+        self.cache.close()
+
+    def start_empty(self) -> None:
+        """What runs before and after each test here: this run's keys go."""
+        self.redis.delete_own_keys()
+
+    def test_starting_empty_leaves_every_key_but_its_own_alone(self):
+        client = self.redis.client()
+        others = ["zbor:1:page:campaign:x", f"{self.redis.prefix}x:1:a", "session:42"]
+        try:
+            for key in others:
+                client.set(key, "someone else's", ex=60)
+            self.cache.set("mine", 1, 60)
+            self.start_empty()
+            self.assertIsNone(self.cache.get("mine"))
+            self.assertEqual(client.exists(*others), len(others))
+        finally:
+            client.delete(*others)
 
     def test_it_stores_counts_and_forgets_like_djangos(self):
         self.cache.set("page", (b"<html>", "text/html"), 30)
@@ -78,13 +92,16 @@ class ReusingRedisCacheTests(SimpleTestCase):
         from django.core.cache import caches
         from django.test import override_settings
 
-        from donations.ratelimit import Rate, hit
+        from donations.ratelimit import Limit, Rate, hit_each
+
+        def hit(scope, ident, rate):
+            return hit_each([Limit(scope, ident, rate)])
 
         redis_default = {
             "default": {
                 "BACKEND": "config.cache.RedisCache",
-                "LOCATION": "redis://127.0.0.1:6379/15",
-                "KEY_PREFIX": "zbor-test-redis-cache",
+                "LOCATION": self.redis.url,
+                "KEY_PREFIX": self.redis.prefix,
             }
         }
         with override_settings(CACHES=redis_default):
@@ -101,12 +118,22 @@ class ReusingRedisCacheTests(SimpleTestCase):
             # Both of a pledge's limits are counted in one round trip.
             from redis.client import Pipeline
 
-            from donations.ratelimit import hit_each
-
-            limits = [("a", "10.0.0.2", Rate(5, 60)), ("c", "konstantin", Rate(9, 60))]
+            limits = [
+                Limit("a", "10.0.0.2", Rate(5, 60)),
+                Limit("c", "konstantin", Rate(9, 60)),
+            ]
             with mock.patch.object(
                 Pipeline, "execute", autospec=True, side_effect=Pipeline.execute
             ) as execute:
                 self.assertIsNone(hit_each(limits))
             execute.assert_called_once()
             backend.close()
+
+    def test_a_hit_given_back_after_its_window_leaves_no_key_for_ever(self):
+        from config.cache import count_hits
+
+        self.assertEqual(count_hits(self.cache, [("rl:gone", 30)], delta=-1), [-1])
+        client = self.cache._cache.get_client(write=True)
+        self.assertTrue(
+            0 < client.ttl(self.cache.make_and_validate_key("rl:gone")) <= 30
+        )

@@ -1,11 +1,18 @@
-"""The pledge rate limits: per address, per campaign, shared, failing open."""
+"""The pledge rate limits: per address, per campaign, for stored pledges and
+for forms sent back, shared, failing open."""
 
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory, SimpleTestCase, override_settings
 
 from config.security import client_address
-from donations.ratelimit import Rate, hit, limit_pledges
+from donations.ratelimit import (
+    PER_ADDRESS,
+    Limit,
+    Rate,
+    hit_each,
+    limit_pledges,
+)
 
 # A Redis that is not there: connections are refused at once.
 CACHE_DOWN = {
@@ -17,14 +24,26 @@ CACHE_DOWN = {
 }
 
 
-@limit_pledges
+@limit_pledges()
 def pledge_view(request, slug):
-    return HttpResponse(f"pledged to {slug}")
+    """Stores a pledge (303, as the real view) unless told the form was wrong."""
+    if request.POST.get("outcome") == "typo":
+        return HttpResponse("amount?", status=400)
+    if request.POST.get("outcome") == "crash":
+        raise RuntimeError("the database went away")
+    return HttpResponse(f"pledged to {slug}", status=303)
 
 
-def post(address="203.0.113.7", slug="konstantin", **meta):
-    request = RequestFactory().post(f"/c/{slug}/give/", REMOTE_ADDR=address, **meta)
+def post(address="203.0.113.7", slug="konstantin", outcome="stored", **meta):
+    request = RequestFactory().post(
+        f"/c/{slug}/give/", {"outcome": outcome}, REMOTE_ADDR=address, **meta
+    )
     return pledge_view(request, slug=slug)
+
+
+def hit(scope, ident, rate, now=None):
+    refusal = hit_each([Limit(scope, ident, rate)], now=now)
+    return None if refusal is None else refusal.retry_after
 
 
 class RateTests(SimpleTestCase):
@@ -59,6 +78,18 @@ class HitTests(SimpleTestCase):
         self.assertIsNone(hit("u", "a", rate, now=600.0))
         self.assertIsNotNone(hit("t", "a", rate, now=600.0))
 
+    def test_the_refusal_names_the_limit_and_the_wait_in_minutes(self):
+        limits = [Limit(PER_ADDRESS, "a", Rate(5, 600)), Limit("x", "a", Rate(1, 600))]
+        self.assertIsNone(hit_each(limits, now=600.0))
+        refusal = hit_each(limits, now=655.0)
+        self.assertEqual((refusal.scope, refusal.retry_after), ("x", 545))
+        self.assertEqual(refusal.retry_after_minutes, 10)
+        # A refused hit was taken back from every counter: 1 of 5 is used.
+        for _ in range(3):
+            hit_each(limits[:1], now=655.0)
+        self.assertIsNone(hit_each(limits[:1], now=655.0))
+        self.assertIsNotNone(hit_each(limits[:1], now=655.0))
+
     @override_settings(CACHES=CACHE_DOWN)
     def test_it_fails_open_and_says_so_when_the_cache_is_down(self):
         with self.assertLogs("donations.ratelimit", "WARNING") as logs:
@@ -68,7 +99,9 @@ class HitTests(SimpleTestCase):
 
 
 @override_settings(
-    ZBOR_PLEDGE_RATE_PER_ADDRESS="3/600", ZBOR_PLEDGE_RATE_PER_CAMPAIGN="5/60"
+    ZBOR_PLEDGE_RATE_PER_ADDRESS="3/600",
+    ZBOR_PLEDGE_RATE_PER_CAMPAIGN="5/60",
+    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS="8/600",
 )
 class LimitPledgesTests(SimpleTestCase):
     def setUp(self):
@@ -76,7 +109,7 @@ class LimitPledgesTests(SimpleTestCase):
 
     def test_one_address_is_stopped_with_429_and_retry_after(self):
         for _ in range(3):
-            self.assertEqual(post().status_code, 200)
+            self.assertEqual(post().status_code, 303)
         response = post()
         response.render()
         self.assertEqual(response.status_code, 429)
@@ -84,42 +117,77 @@ class LimitPledgesTests(SimpleTestCase):
         self.assertLessEqual(int(response["Retry-After"]), 600)
         self.assertIn(b"Too many pledges", response.content)
         self.assertIn(b"Nothing was saved", response.content)
+        self.assertIn(b"Please try again in about", response.content)
 
     def test_other_addresses_still_get_through(self):
         for _ in range(4):
             post(address="203.0.113.7")
-        self.assertEqual(post(address="198.51.100.1").status_code, 200)
+        self.assertEqual(post(address="198.51.100.1").status_code, 303)
 
     def test_the_campaign_ceiling_stops_a_flood_from_many_addresses(self):
         for n in range(5):
-            self.assertEqual(post(address=f"198.51.100.{n}").status_code, 200)
+            self.assertEqual(post(address=f"198.51.100.{n}").status_code, 303)
         self.assertEqual(post(address="198.51.100.99").status_code, 429)
         # Another campaign is not affected.
-        self.assertEqual(post(address="198.51.100.99", slug="other").status_code, 200)
+        self.assertEqual(post(address="198.51.100.99", slug="other").status_code, 303)
 
     def test_a_blocked_address_does_not_use_up_the_campaigns_allowance(self):
         for _ in range(10):
             post(address="203.0.113.7")
         # 3 counted for the campaign, so 2 more donors fit under its 5.
-        self.assertEqual(post(address="198.51.100.1").status_code, 200)
-        self.assertEqual(post(address="198.51.100.2").status_code, 200)
+        self.assertEqual(post(address="198.51.100.1").status_code, 303)
+        self.assertEqual(post(address="198.51.100.2").status_code, 303)
+
+    def test_forms_sent_back_do_not_use_up_the_pledges_of_the_address(self):
+        for _ in range(7):
+            self.assertEqual(post(outcome="typo").status_code, 400)
+        # Seven typos, and still three pledges, as if there had been none.
+        self.assertEqual([post().status_code for _ in range(4)], [303] * 3 + [429])
+
+    def test_forms_sent_back_do_not_use_up_the_campaigns_allowance_either(self):
+        for n in range(7):
+            post(address=f"198.51.100.{n}", outcome="typo")
+        codes = [post(address=f"192.0.2.{n}").status_code for n in range(6)]
+        self.assertEqual(codes, [303] * 5 + [429])
+
+    def test_forms_sent_back_have_a_higher_limit_of_their_own(self):
+        codes = [post(outcome="typo").status_code for _ in range(9)]
+        self.assertEqual(codes, [400] * 8 + [429])
+        response = post()  # the address is refused for now, even a good form
+        response.render()
+        self.assertEqual(response.status_code, 429)
+        self.assertIn(b"Too many attempts", response.content)
+        # Pledges stored do not count there: another address stores two and
+        # may still make eight mistakes.
+        other = "198.51.100.7"
+        self.assertEqual([post(other).status_code for _ in range(2)], [303] * 2)
+        codes = [post(other, outcome="typo").status_code for _ in range(9)]
+        self.assertEqual(codes, [400] * 8 + [429])
+
+    def test_a_post_that_fails_takes_no_pledge_from_the_allowance(self):
+        for _ in range(5):
+            with self.assertRaises(RuntimeError):
+                post(outcome="crash")
+        self.assertEqual([post().status_code for _ in range(4)], [303] * 3 + [429])
 
     def test_reading_the_form_is_never_limited(self):
         for _ in range(5):
             post()
         request = RequestFactory().get("/c/konstantin/give/", REMOTE_ADDR="203.0.113.7")
-        self.assertEqual(pledge_view(request, slug="konstantin").status_code, 200)
+        self.assertEqual(pledge_view(request, slug="konstantin").status_code, 303)
 
     @override_settings(CACHES=CACHE_DOWN)
     def test_pledging_still_works_when_the_cache_is_down(self):
         with self.assertLogs("donations.ratelimit", "WARNING"):
             for _ in range(5):
-                self.assertEqual(post().status_code, 200)
+                self.assertEqual(post().status_code, 303)
 
 
 # settings.py's defaults (the suite itself runs with much higher limits).
 @override_settings(
-    ZBOR_PLEDGE_RATE_PER_ADDRESS="20/600", ZBOR_PLEDGE_RATE_PER_CAMPAIGN="600/60"
+    ZBOR_PLEDGE_RATE_PER_ADDRESS="20/600",
+    ZBOR_PLEDGE_RATE_PER_CAMPAIGN="600/60",
+    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS="60/600",
 )
 class DefaultLimitsTests(SimpleTestCase):
     def setUp(self):
@@ -135,6 +203,20 @@ class DefaultLimitsTests(SimpleTestCase):
         codes = [post().status_code for _ in range(40)]
         self.assertIn(429, codes)
         self.assertLessEqual(codes.index(429), 30)
+
+    def test_the_defaults_let_an_event_of_donors_mistype_often(self):
+        # Twenty donors behind one address, each with two typos: all pledge.
+        codes = []
+        for _ in range(20):
+            codes += [post(outcome="typo").status_code for _ in range(2)]
+            codes.append(post().status_code)
+        self.assertEqual(codes.count(303), 20)
+        self.assertNotIn(429, codes)
+
+    def test_the_defaults_stop_one_address_sending_garbage_within_a_hundred(self):
+        codes = [post(outcome="typo").status_code for _ in range(100)]
+        self.assertIn(429, codes)
+        self.assertEqual(codes.index(429), 60)
 
 
 class ClientAddressTests(SimpleTestCase):
