@@ -103,8 +103,11 @@ def count_hit(cache, key: str, timeout: int) -> int:
     return count_hits(cache, [(key, timeout)])[0]
 
 
-def count_hits(cache, counters: list[tuple[str, int]], delta: int = 1) -> list[int]:
-    """Add `delta` to each counter (key, timeout) and return their new values.
+def count_hits(
+    cache, counters: list[tuple[str, int]], delta: int | list[int] = 1
+) -> list[int]:
+    """Add `delta` (one for all, or one per counter; 0 only reads) to each
+    counter (key, timeout) and return their new values.
 
     A counter that does not exist is created with `timeout`, also when `delta`
     takes a hit back (-1) after its window ended: it never lives for ever.
@@ -112,18 +115,19 @@ def count_hits(cache, counters: list[tuple[str, int]], delta: int = 1) -> list[i
     in a pipeline) instead of three per counter with Django's `add` + `incr`;
     other backends use `add` + `incr`, which are atomic on them too.
     """
+    deltas = delta if isinstance(delta, list) else [delta] * len(counters)
     if isinstance(cache, DjangoRedisCache):
         keys = [
             (cache.make_and_validate_key(key), timeout) for key, timeout in counters
         ]
         client = cache._cache.get_client(keys[0][0], write=True)
         pipe = client.pipeline(transaction=False)
-        for key, timeout in keys:
-            pipe.incrby(key, delta)
+        for (key, timeout), change in zip(keys, deltas, strict=True):
+            pipe.incrby(key, change)
             pipe.expire(key, timeout, nx=True)
         return [int(count) for count in pipe.execute()[::2]]
     counts = []
-    for key, timeout in counters:
+    for (key, timeout), change in zip(counters, deltas, strict=True):
         cache.add(key, 0, timeout=timeout)
-        counts.append(cache.incr(key, delta))
+        counts.append(cache.incr(key, change))
     return counts

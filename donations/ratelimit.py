@@ -12,12 +12,14 @@ Three fixed-window counters guard the pledge form:
   donors behind one carrier's address or at one event who mistype do not use up
   the pledges the others may make.
 
-Each POST takes a hit from all three before the view runs, in one round trip,
-so simultaneous posts never get past a limit together. Once the view has
-answered, the hits that do not apply are given back: the error hit when a
-pledge was stored (the view redirects to its thank-you page, 303; a form posted
-twice shows its pledge that way too, and counts again), the pledge hits
-otherwise. A post refused here takes no hit at all.
+Before the view runs, each POST takes a hit from both pledge counters and reads
+the error counter, in one round trip, so simultaneous posts never get past a
+pledge limit together. A stored pledge (the view redirects to its thank-you
+page, 303; a form posted twice shows its pledge that way too, and counts again)
+costs nothing more. A form sent back gives its pledge hits back and takes an
+error hit instead, in a second round trip, so only bad input pays for it
+(simultaneous typos may pass the error limit by the few in flight). A post
+refused here takes no hit at all.
 
 Every app server shares the counters through the cache; counting is atomic
 there (config.cache.count_hits). If the cache is down or frozen the limits fail
@@ -109,9 +111,12 @@ class Refusal:
         return self.scope == ERRORS_PER_ADDRESS
 
 
-def hit_each(limits: Sequence[Limit], now: float | None = None) -> Refusal | None:
-    """Count one hit against each limit, all in one cache round trip; return
-    the first limit exceeded as a Refusal, else None.
+def hit_each(
+    limits: Sequence[Limit], now: float | None = None, *, peek: Sequence[Limit] = ()
+) -> Refusal | None:
+    """Count one hit against each of `limits`, and read the `peek` limits
+    without counting, all in one cache round trip; return the first limit
+    exceeded (a `peek` one once it is full) as a Refusal, else None.
 
     A refused post takes its hits back from every counter: one address over its
     own limit does not use up a campaign's allowance. Returns None also when
@@ -120,13 +125,24 @@ def hit_each(limits: Sequence[Limit], now: float | None = None) -> Refusal | Non
     now = time.time() if now is None else now
     counters = [limit.counter(now) for limit in limits]
     backend = caches["default"]
+    read = [limit.counter(now) for limit in peek]
 
     def count() -> Refusal | None:
-        counts = count_hits(backend, counters)
-        for limit, hits in zip(limits, counts, strict=True):
-            if hits > limit.rate.count:
-                count_hits(backend, counters, delta=-1)
-                return Refusal(limit.scope, limit.seconds_left(now))
+        counts = count_hits(
+            backend, counters + read, [1] * len(counters) + [0] * len(read)
+        )
+        over = [
+            limit
+            for limit, hits in zip(limits, counts, strict=False)
+            if hits > limit.rate.count
+        ] + [
+            limit
+            for limit, hits in zip(peek, counts[len(limits) :], strict=True)
+            if hits >= limit.rate.count
+        ]
+        if over:
+            count_hits(backend, counters, delta=-1)
+            return Refusal(over[0].scope, over[0].seconds_left(now))
         return None
 
     scopes = ", ".join(limit.scope for limit in limits)
@@ -138,13 +154,17 @@ def hit_each(limits: Sequence[Limit], now: float | None = None) -> Refusal | Non
     )
 
 
-def give_back(limits: Sequence[Limit], now: float) -> None:
-    """Take back the hits `hit_each(limits, now)` counted (one round trip)."""
-    if not limits:
+def give_back(
+    limits: Sequence[Limit], now: float, *, instead: Sequence[Limit] = ()
+) -> None:
+    """Take back the hits `hit_each(limits, now)` counted, and count one hit
+    against each of `instead` (one round trip)."""
+    counters = [limit.counter(now) for limit in (*limits, *instead)]
+    if not counters:
         return
-    counters = [limit.counter(now) for limit in limits]
+    deltas = [-1] * len(limits) + [1] * len(instead)
     call_cache(
-        lambda: count_hits(caches["default"], counters, delta=-1),
+        lambda: count_hits(caches["default"], counters, deltas),
         default=None,
         logger=logger,
         warning="Rate limit hits not given back: the cache is unavailable",
@@ -195,7 +215,7 @@ def limit_pledges(
                 )
             ]
             now = time.time()
-            refusal = hit_each([*pledges, *errors], now)
+            refusal = hit_each(pledges, now, peek=errors)
             if refusal is not None:
                 logger.info(
                     "Pledge refused by the rate limit %s (retry in %ss)",
@@ -208,7 +228,8 @@ def limit_pledges(
             except Exception:
                 give_back(pledges, now)  # nothing was stored
                 raise
-            give_back(errors if response.status_code == STORED else pledges, now)
+            if response.status_code != STORED:
+                give_back(pledges, now, instead=errors)
             return response
 
         return wrapper
