@@ -282,8 +282,9 @@ ZBOR_LOGIN_USERNAME_COOLOFF_SECONDS = envint(
 )
 # What a 503 (database unreachable) asks clients to wait.
 ZBOR_RETRY_AFTER_SECONDS = envint("ZBOR_RETRY_AFTER_SECONDS", "10")
-# Donors' names, emails and messages are purged this long after a campaign closes
-# (`manage.py purge_donor_data`, daily from cron).
+# Every word that may name a donor (names, emails, messages, notes, typed
+# reasons) is purged this long after a campaign closes (`manage.py
+# purge_donor_data`, daily from cron).
 ZBOR_DONOR_DATA_RETENTION_DAYS = envint("ZBOR_DONOR_DATA_RETENTION_DAYS", "90")
 
 LOGGING = {

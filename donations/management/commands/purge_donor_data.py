@@ -8,8 +8,9 @@ from donations.privacy import purge_donor_data
 
 class Command(BaseCommand):
     help = (
-        "Clear donors' names, emails and messages in campaigns closed longer than "
-        "the retention period; amounts and totals stay. Safe to run daily."
+        "Clear every word that may name a donor (names, emails, messages, notes, "
+        "typed reasons) in campaigns closed longer than the retention period; "
+        "amounts, totals and reference codes stay. Safe to run daily."
     )
 
     def add_arguments(self, parser) -> None:
