@@ -281,6 +281,43 @@ def _positive(amount: Decimal, currency: str) -> Decimal:
     return to_cents(amount)
 
 
+# What a change of status writes: the status and every field that goes with it.
+STATUS_FIELDS = [
+    "status",
+    "received_amount",
+    "received_amount_currency",
+    "received_at",
+    "received_by",
+    "cancelled_at",
+    "cancelled_by",
+    "cancel_reason",
+]
+
+
+def _pledge_changed(
+    campaign: Campaign,
+    pledge: Pledge,
+    before: Share,
+    *,
+    action: str,
+    by,
+    details: dict,
+    now: datetime,
+) -> None:
+    """Save a pledge changed under its campaign's lock, move the totals by the
+    change (`before` is its share as it was) and record it."""
+    pledge.save(update_fields=STATUS_FIELDS)
+    _move_totals(campaign, before, Share.of(pledge), now)
+    Activity.objects.record(
+        campaign,
+        action,
+        by=by,
+        reference=pledge.reference,
+        details={**details, "currency": campaign.currency},
+        now=now,
+    )
+
+
 # ---------------------------------------------------------------------------
 # Pledging
 # ---------------------------------------------------------------------------
@@ -635,28 +672,15 @@ def pledge_receive(
     pledge.received_at, pledge.received_by = now, by
     # Money came after all: no longer cancelled (the record keeps that it was).
     pledge.cancelled_at, pledge.cancelled_by, pledge.cancel_reason = None, None, ""
-    pledge.save(
-        update_fields=[
-            "status",
-            "received_amount",
-            "received_amount_currency",
-            "received_at",
-            "received_by",
-            "cancelled_at",
-            "cancelled_by",
-            "cancel_reason",
-        ]
-    )
-    _move_totals(campaign, before, Share.of(pledge), now)
-    Activity.objects.record(
+    _pledge_changed(
         campaign,
-        Activity.Action.PLEDGE_RECEIVED,
+        pledge,
+        before,
+        action=Activity.Action.PLEDGE_RECEIVED,
         by=by,
-        reference=pledge.reference,
         details={
             "pledged": _amount(pledge.amount),
             "received": str(amount),
-            "currency": campaign.currency,
             "previous_status": previous_status,
             **({"confirmed": True} if confirmed else {}),
         },
@@ -690,18 +714,16 @@ def receipt_correct(
     _check_confirmation(expected=pledge.amount, received=received, confirmed=confirmed)
     before, previous = Share.of(pledge), pledge.received_amount
     pledge.received_amount = received
-    pledge.save(update_fields=["received_amount", "received_amount_currency"])
-    _move_totals(campaign, before, Share.of(pledge), now)
-    Activity.objects.record(
+    _pledge_changed(
         campaign,
-        Activity.Action.RECEIPT_CORRECTED,
+        pledge,
+        before,
+        action=Activity.Action.RECEIPT_CORRECTED,
         by=by,
-        reference=pledge.reference,
         details={
             "pledged": _amount(pledge.amount),
             "previous": _amount(previous),
             "received": str(amount),
-            "currency": campaign.currency,
             "reason": reason,
             **({"confirmed": True} if confirmed else {}),
         },
@@ -734,27 +756,14 @@ def receipt_undo(
     else:
         pledge.status = Pledge.Status.PENDING
     pledge.received_amount, pledge.received_at, pledge.received_by = None, None, None
-    pledge.save(
-        update_fields=[
-            "status",
-            "received_amount",
-            "received_amount_currency",
-            "received_at",
-            "received_by",
-            "cancelled_at",
-            "cancelled_by",
-            "cancel_reason",
-        ]
-    )
-    _move_totals(campaign, before, Share.of(pledge), now)
-    Activity.objects.record(
+    _pledge_changed(
         campaign,
-        Activity.Action.RECEIPT_UNDONE,
+        pledge,
+        before,
+        action=Activity.Action.RECEIPT_UNDONE,
         by=by,
-        reference=pledge.reference,
         details={
             "received": _amount(previous),
-            "currency": campaign.currency,
             "reason": reason,
             "status": pledge.status,
         },
@@ -781,20 +790,13 @@ def pledge_cancel(
     pledge.status = Pledge.Status.CANCELLED
     pledge.cancelled_at, pledge.cancelled_by = now, by
     pledge.cancel_reason = reason[:200]
-    pledge.save(
-        update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"]
-    )
-    _move_totals(campaign, before, NOTHING, now)
-    Activity.objects.record(
+    _pledge_changed(
         campaign,
-        Activity.Action.PLEDGE_CANCELLED,
+        pledge,
+        before,
+        action=Activity.Action.PLEDGE_CANCELLED,
         by=by,
-        reference=pledge.reference,
-        details={
-            "pledged": _amount(pledge.amount),
-            "currency": campaign.currency,
-            "reason": reason,
-        },
+        details={"pledged": _amount(pledge.amount), "reason": reason},
         now=now,
     )
     return pledge
