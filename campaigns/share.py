@@ -68,11 +68,7 @@ class Need:
     promised: Money
     remaining: Money
     done: bool
-
-    @property
-    def fully_promised(self) -> bool:
-        """Covered only once every promise arrives: still open to gifts."""
-        return not self.done and self.remaining.amount <= 0
+    fully_promised: bool  # covered only once every promise arrives
 
 
 def needs(campaign: Campaign, states: rules.Lines | None = None) -> list[Need]:
@@ -87,6 +83,7 @@ def needs(campaign: Campaign, states: rules.Lines | None = None) -> list[Need]:
             promised=campaign.money(state.promised),
             remaining=campaign.money(state.remaining),
             done=state.is_done,
+            fully_promised=state.is_fully_promised,
         )
         for line, state in zip(campaign.lines.all(), states, strict=True)
     ]

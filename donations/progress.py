@@ -23,10 +23,7 @@ class LineProgress:
     promised: Money  # what pending promises would add
     remaining: Money  # what neither covers yet
     done: bool  # received money covers it: no longer offered as an earmark
-
-    @property
-    def fully_promised(self) -> bool:
-        return not self.done and self.remaining.amount <= 0
+    fully_promised: bool  # covered only once every promise arrives
 
 
 @dataclass(frozen=True)
@@ -62,20 +59,10 @@ class Progress:
         return self.state == Campaign.State.FULLY_PROMISED
 
     @property
-    def past_goal(self) -> bool:
-        return self.over_goal.amount > 0
-
-    @property
     def still_needed(self) -> Money:
         """What neither collected nor promised money covers yet (zero once
         fully promised)."""
         return self.campaign.still_needed()
-
-    @property
-    def still_to_collect(self) -> Money:
-        """What the goal still misses in money that arrived."""
-        missing = self.goal.amount - self.collected.amount
-        return Money(max(missing, 0), self.goal.currency)
 
     # Rounded up, as campaigns.views.describe_deadline does: the page must not say
     # "30 days left" above "Time left: 29 days".
@@ -140,6 +127,7 @@ def campaign_progress(campaign: Campaign, *, now: datetime | None = None) -> Pro
             promised=campaign.money(state.promised),
             remaining=campaign.money(state.remaining),
             done=state.is_done,
+            fully_promised=state.is_fully_promised,
         )
         for line, state in zip(campaign.lines.all(), states.lines, strict=True)
     ]

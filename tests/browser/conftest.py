@@ -1,4 +1,5 @@
-"""Playwright driving Debian's Chromium (TOOLING.md has why each flag is here).
+"""Playwright driving Debian's Chromium, with flags that keep it offline and
+quiet in a container (no sandbox, GPU, shared memory, background networking).
 
 The tests are skipped, with the reason, where Chromium is not installed; `.ci/run`
 installs it, so CI always runs them.
