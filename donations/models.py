@@ -332,3 +332,167 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class BankAccount(models.Model):
+    """An account campaigns are paid into, as bank statements name it: the
+    IBAN, compact and upper case as Campaign.iban stores it. Several campaigns
+    may share one. It remembers how its bank's CSV export is laid out."""
+
+    iban = models.CharField(_("IBAN"), max_length=34, unique=True)
+    # donations.bankfiles.CsvMapping.to_json(); empty until a CSV is imported.
+    csv_mapping = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+
+    def __str__(self) -> str:
+        return self.iban
+
+
+class StatementImport(models.Model):
+    """One statement file read into Zbor: who brought it and what it held."""
+
+    class Format(models.TextChoices):
+        CAMT053 = "camt053", "CAMT.053"
+        MT940 = "mt940", "MT940"
+        CSV = "csv", "CSV"
+
+    account = models.ForeignKey(
+        BankAccount, on_delete=models.PROTECT, related_name="imports"
+    )
+    format = models.CharField(_("format"), max_length=7, choices=Format.choices)
+    filename = models.CharField(_("file"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    # Credits seen for the first time, credits an earlier import already
+    # stored, and entries that are not money in (debits, reversals, pending
+    # bookings, another currency).
+    entries_new = models.PositiveIntegerField(default=0)
+    entries_known = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.account} #{self.pk}"
+
+
+class StatementEntry(models.Model):
+    """One credit on the account, stored once whatever how many statements
+    carry it (`fingerprint` is unique per account). It points at the pledge its
+    reference code names (`match`), and once recorded at the pledge or gift it
+    paid.
+
+    The payer's name and the transfer's title are donor data: shown only to
+    those who may see donors, cleared by the donor-data purge."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting")
+        RECORDED = "recorded", _("Recorded")
+
+    class Match(models.TextChoices):
+        NONE = "", _("No reference code")
+        EXACT = "exact", _("Reference code")
+        TYPO = "typo", _("Reference code with one wrong character")
+
+    account = models.ForeignKey(
+        BankAccount, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
+    statement = models.ForeignKey(
+        StatementImport, on_delete=models.PROTECT, related_name="entries"
+    )
+    fingerprint = models.CharField(max_length=64)
+    bank_reference = models.CharField(_("bank's reference"), max_length=64, blank=True)
+    booked_on = models.DateField(_("booked on"))
+    amount = money_field(verbose_name=_("amount"))
+    counterparty = models.CharField(_("from"), max_length=140, blank=True)
+    title = models.CharField(_("transfer title"), max_length=500, blank=True)
+    pledge = models.ForeignKey(
+        Pledge,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="statement_entries",
+        db_index=False,  # a partial index below
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # a partial index below
+    )
+    match = models.CharField(max_length=5, choices=Match.choices, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("statement entry")
+        verbose_name_plural = _("statement entries")
+        ordering = ["booked_on", "id"]
+        indexes = [
+            models.Index(
+                fields=["pledge"],
+                condition=Q(pledge__isnull=False),
+                name="entry_pledge_idx",
+            ),
+            models.Index(
+                fields=["campaign", "status"],
+                condition=Q(campaign__isnull=False),
+                name="entry_campaign_idx",
+            ),
+            # Entries no reference code placed: the organizers' list.
+            models.Index(
+                fields=["account", "status"],
+                condition=Q(campaign__isnull=True),
+                name="entry_unmatched_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "fingerprint"], name="entry_once_per_account"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="entry_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "recorded"]),
+                name="entry_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="recorded")
+                | (Q(pledge__isnull=False) & Q(recorded_at__isnull=False)),
+                name="entry_recorded_has_pledge",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.amount}"
+
+    @property
+    def label(self) -> str:
+        """How the campaign's record names it: no payer's name, no title."""
+        reference = f" {self.bank_reference}" if self.bank_reference else ""
+        return f"#{self.pk} {self.booked_on.isoformat()}{reference}"
+
+

@@ -263,6 +263,15 @@ def _amount(value: Money | None) -> str:
     return "" if value is None else str(to_cents(value.amount))
 
 
+def _flags(confirmed: bool, source: str) -> dict:
+    """What the record adds to a money event: that the volunteer confirmed an
+    unusual amount, and the bank statement entry the money came in by."""
+    return {
+        **({"confirmed": True} if confirmed else {}),
+        **({"statement_entry": source} if source else {}),
+    }
+
+
 def _check_confirmation(*, expected: Money, received: Money, confirmed: bool) -> None:
     if not confirmed and rules.needs_confirmation(
         expected=to_cents(expected.amount), received=received.amount
@@ -649,6 +658,7 @@ def pledge_receive(
     amount: Decimal,
     by: AbstractBaseUser | None,
     confirmed: bool = False,
+    source: str = "",
     now: datetime | None = None,
 ) -> Pledge:
     """Record the money that actually arrived for a pending pledge, or for a
@@ -682,7 +692,7 @@ def pledge_receive(
             "pledged": _amount(pledge.amount),
             "received": str(amount),
             "previous_status": previous_status,
-            **({"confirmed": True} if confirmed else {}),
+            **_flags(confirmed, source),
         },
         now=now,
     )
@@ -698,6 +708,7 @@ def receipt_correct(
     reason: str,
     by: AbstractBaseUser | None,
     confirmed: bool = False,
+    source: str = "",
     now: datetime | None = None,
 ) -> Pledge:
     """Change the amount recorded as received (a typo, a fee found later).
@@ -725,7 +736,7 @@ def receipt_correct(
             "previous": _amount(previous),
             "received": str(amount),
             "reason": reason,
-            **({"confirmed": True} if confirmed else {}),
+            **_flags(confirmed, source),
         },
         now=now,
     )
@@ -901,6 +912,7 @@ def gift_record(
     note: str,
     by: AbstractBaseUser | None,
     confirmed: bool = False,
+    source: str = "",
     now: datetime | None = None,
 ) -> Pledge:
     """Money that arrived without a usable reference, recorded as received, in
@@ -947,7 +959,7 @@ def gift_record(
             "received": str(amount),
             "currency": campaign.currency,
             "line": line.label if line else "",
-            **({"confirmed": True} if confirmed else {}),
+            **_flags(confirmed, source),
         },
         now=now,
     )

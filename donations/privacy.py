@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from campaigns.cache import pages_changed
 from campaigns.models import Activity, Campaign
-from donations.models import Outbox, Pledge
+from donations.models import Outbox, Pledge, StatementEntry
 from donations.pledging import EXPIRED
 
 # Every free text of a pledge that may name a donor: what they typed (name,
@@ -35,6 +35,10 @@ CLEARED = {
         When(cancel_reason=EXPIRED, then=Value(EXPIRED)), default=Value("")
     ),
 }
+
+# A bank statement entry's payer and title name the donor as the pledge does.
+NAMES_PAYER = ~Q(counterparty="") | ~Q(title="")
+PAYER_CLEARED = {"counterparty": "", "title": ""}
 
 # The words a volunteer or organizer typed into the record ("paid in cash by
 # …"), by action; the amounts, statuses and codes beside them stay. An automatic
@@ -59,6 +63,7 @@ class PurgeResult:
     campaigns: int
     closed_before: datetime
     records: int = 0
+    entries: int = 0  # statement entries no campaign took
 
 
 def purge_donor_data(
@@ -67,7 +72,9 @@ def purge_donor_data(
     """Clear every free text that may name a donor in campaigns closed longer
     than `retention` ago (closed by record, or past their deadline): donors'
     names, emails and messages, team notes, gift notes and typed cancel reasons
-    on the pledges, and the reasons and notes typed into the campaign's record.
+    on the pledges, the reasons and notes typed into the campaign's record, and
+    the payers' names and titles of its bank statement entries (and of entries
+    no campaign took, booked before the cutoff).
     Amounts, totals, statuses, reference codes and the rest of the record stay.
     One Activity row per campaign purged; running it again changes nothing. One
     transaction per campaign, under its row lock, so it never races a
@@ -79,11 +86,12 @@ def purge_donor_data(
         .filter(
             Q(pk__in=Pledge.objects.filter(HOLDS_DONOR_DATA).values("campaign_id"))
             | Q(pk__in=Activity.objects.filter(HOLDS_TYPED_WORDS).values("campaign_id"))
+            | Q(pk__in=StatementEntry.objects.filter(NAMES_PAYER).values("campaign_id"))
         )
         .values_list("pk", flat=True)
         .distinct()
     )
-    pledges = campaigns = records = 0
+    pledges = campaigns = records = entries = 0
     for campaign_id in list(campaign_ids):
         with transaction.atomic():
             campaign = (
@@ -100,11 +108,16 @@ def purge_donor_data(
                 .update(**CLEARED)
             )
             cleared_records = _clear_typed_words(campaign)
+            payers = (
+                StatementEntry.objects.filter(campaign=campaign)
+                .filter(NAMES_PAYER)
+                .update(**PAYER_CLEARED)
+            )
             # A mail server's error may quote the donor's address.
             Outbox.objects.filter(pledge__campaign=campaign).exclude(
                 last_error=""
             ).update(last_error="")
-            if not (count or cleared_records):
+            if not (count or cleared_records or payers):
                 continue
             if count:
                 # Names and messages were on the public page: cached copies must go.
@@ -116,14 +129,31 @@ def purge_donor_data(
                 details={
                     "pledges": count,
                     "records": cleared_records,
+                    "statement_entries": payers,
                     "retention_days": retention.days,
                 },
             )
             pledges += count
             records += cleared_records
+            entries += payers
             campaigns += 1
+    entries += _clear_unplaced_entries(cutoff)
     return PurgeResult(
-        pledges=pledges, campaigns=campaigns, closed_before=cutoff, records=records
+        pledges=pledges,
+        campaigns=campaigns,
+        closed_before=cutoff,
+        records=records,
+        entries=entries,
+    )
+
+
+def _clear_unplaced_entries(cutoff: datetime) -> int:
+    """Statement entries no campaign took, booked before the cutoff: nobody
+    will place them now, and their payer's name and title are donor data."""
+    return (
+        StatementEntry.objects.filter(campaign=None, booked_on__lt=cutoff.date())
+        .filter(NAMES_PAYER)
+        .update(**PAYER_CLEARED)
     )
 
 

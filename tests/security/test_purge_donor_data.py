@@ -73,7 +73,8 @@ class PurgeDonorDataTests(DonationsTestCase):
         self.assertRegex(
             output,
             r"^Donor data purged from 3 pledges in 2 campaigns closed before "
-            r"\d{4}-\d\d-\d\d \d\d:\d\d\.\n$",
+            r"\d{4}-\d\d-\d\d \d\d:\d\d; payers' names cleared from 0 bank "
+            r"statement entries\.\n$",
         )
         for campaign in (self.old, self.past_deadline):
             for p in Pledge.objects.filter(campaign=campaign):

@@ -28,5 +28,6 @@ class Command(BaseCommand):
         result = purge_donor_data(retention=timedelta(days=days))
         self.stdout.write(
             f"Donor data purged from {result.pledges} pledges in {result.campaigns} "
-            f"campaigns closed before {result.closed_before:%Y-%m-%d %H:%M}."
+            f"campaigns closed before {result.closed_before:%Y-%m-%d %H:%M}; "
+            f"payers' names cleared from {result.entries} bank statement entries."
         )
