@@ -130,6 +130,14 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault(
         "server_side_binding", envbool("DB_SERVER_SIDE_BINDING", "True")
     )
+    # A request that waits on a row lock or runs a slow statement gives up
+    # well before gunicorn kills its worker, and answers 503 with Retry-After
+    # (config/security.py). The periodic jobs take longer limits (config/jobs.py).
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options",
+        f"-c lock_timeout={envint('DB_LOCK_TIMEOUT_MS', '5000')} "
+        f"-c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', '20000')}",
+    )
 DB_HEALTH_CHECK_AFTER_IDLE = float(os.getenv("DB_HEALTH_CHECK_AFTER_IDLE", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

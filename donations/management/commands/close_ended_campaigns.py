@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from config.jobs import use_job_limits
 from donations.pledging import close_ended_campaigns
 
 
@@ -10,5 +11,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
+        use_job_limits()
         count = close_ended_campaigns()
         self.stdout.write(f"{count} campaigns closed.")

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.jobs import use_job_limits
 from donations import bankfiles, statements
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: str, account: str, confirm: bool, **options):
+        use_job_limits()
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from config.jobs import use_job_limits
 from donations.privacy import purge_donor_data
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, days: int, **options) -> None:
+        use_job_limits()
         if days < 0:
             raise CommandError("--days cannot be negative.")
         result = purge_donor_data(retention=timedelta(days=days))
