@@ -1,6 +1,6 @@
 from django.urls import path
 
-from donations import views
+from donations import statement_views, views
 
 app_name = "donations"
 
@@ -26,4 +26,16 @@ urlpatterns = [
     path("desk/c/<int:campaign_id>/close/", views.close, name="desk_close"),
     path("desk/c/<int:campaign_id>/reopen/", views.reopen, name="desk_reopen"),
     path("desk/c/<int:campaign_id>/pledges.csv", views.export, name="desk_export"),
+    # Bank statements: upload, the CSV columns (once per account), review.
+    path("desk/statements/", statement_views.statement_list, name="desk_statements"),
+    path(
+        "desk/statements/columns/",
+        statement_views.statement_columns,
+        name="desk_statement_columns",
+    ),
+    path(
+        "desk/statements/<int:statement_id>/",
+        statement_views.statement_review,
+        name="desk_statement",
+    ),
 ]

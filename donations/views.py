@@ -46,6 +46,7 @@ from campaigns.permissions import (
     is_in_any_team,
 )
 from campaigns.templatetags.money import format_money
+from donations import statements
 from donations.export import pledge_rows
 from donations.forms import (
     CancelForm,
@@ -344,7 +345,12 @@ def desk(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "donations/desk/desk.html",
-        {"title": _("Desk"), "form": form, "campaigns": campaigns},
+        {
+            "title": _("Desk"),
+            "form": form,
+            "campaigns": campaigns,
+            "imports_statements": bool(statements.accounts_for(request.user)),
+        },
         status=status,
     )
 
@@ -416,6 +422,7 @@ def _history(campaign: Campaign, reference: str) -> list[dict]:
         .select_related("actor")
         .order_by("-created_at", "-id")[:20]
     )
+            "statement_entries": statements.entries_paying(pledge),
     history = []
     for row in rows:
         details = row.details or {}

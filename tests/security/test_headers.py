@@ -153,6 +153,8 @@ def desk_urls(reference: str, campaign_id: int) -> dict[str, str]:
             kwargs["reference"] = reference
         if "<int:campaign_id>" in route:
             kwargs["campaign_id"] = campaign_id
+        if "<int:statement_id>" in route:
+            kwargs["statement_id"] = 999_999  # none: a 404, which is no-store too
         urls[pattern.name] = reverse(f"donations:{pattern.name}", kwargs=kwargs)
     return urls
 
