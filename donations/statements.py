@@ -884,13 +884,19 @@ def accounts_for(user) -> list[str]:
 
 
 def statements_for(user, *, limit: int = 20) -> list[StatementImport]:
-    """Recent imports of the accounts the user works on."""
+    """Recent imports of the accounts the user works on, each with how many of
+    its entries wait for the user's own campaigns (`waiting`)."""
+    mine = permissions.campaigns_where(user, "receive").values("pk")
     return list(
         StatementImport.objects.filter(account__iban__in=accounts_for(user))
         .select_related("account")
         .annotate(
             waiting=Count(
-                "entries", filter=Q(entries__status=StatementEntry.Status.OPEN)
+                "entries",
+                filter=Q(
+                    entries__status=StatementEntry.Status.OPEN,
+                    entries__campaign__in=mine,
+                ),
             )
         )[:limit]
     )
