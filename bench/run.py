@@ -463,8 +463,8 @@ def baseline(
                         conn.execute(insert, params)
                         conn.execute(
                             "UPDATE campaigns_campaign SET promised = promised + 10,"
-                            " supporters = supporters + 1, version = version + 1,"
-                            " updated_at = now() WHERE id = %s",
+                            " supporters = supporters + 1, version = version + 1"
+                            " WHERE id = %s",
                             [campaign_id],
                         )
                 except psycopg.errors.UniqueViolation:

@@ -27,9 +27,11 @@ PAGE_SECONDS at most ("3 days left") and never later than the deadline they show
 so "the collection is over" appears at the deadline's instant. When the cache
 cannot be reached, pages are rendered as if there were no cache (fail open).
 
-Same for the list, with one pointer for all campaigns (any campaign change
-replaces it) and, when it is missing, the count, the sum of the versions, the
-latest `updated_at` and the next deadline of all campaigns.
+Same for the list's pages, with one pointer for all campaigns and, when it is
+missing, the count of campaigns and of closed ones, the latest `updated_at` and
+the next deadline of all campaigns. Money moves (pledges, receipts, expiry)
+leave the list's pointer and `updated_at` alone: the cards' money may lag by
+LIST_SECONDS, the campaign page never does.
 
 PageCacheMiddleware does the reading, near the top of the middleware stack: a
 hit costs that one round trip and none of the session, CSRF, auth or message
@@ -66,6 +68,10 @@ PAGE_SECONDS = 60
 # How long a pointer lives: the most a page can lag a write whose writer could
 # not reach the cache.
 POINTER_SECONDS = 2
+# The longest the list's cards may lag the money: pledges and receipts do not
+# replace the list's pointer (a busy campaign would make every reader render
+# it again), edits, publishing, closing and reopening do.
+LIST_SECONDS = 30
 LIST_POINTER = "pointer:list"
 SLUG_MAX_LENGTH = Campaign._meta.get_field("slug").max_length
 
@@ -97,15 +103,18 @@ def _cache_call(method: str, *args):
 # Writers ----------------------------------------------------------------------
 
 
-def pages_changed(*slugs: str) -> None:
-    """The public pages of these campaigns (and the list) change with the
-    current transaction: replace their pointers once it commits.
+def pages_changed(*slugs: str, list_too: bool = True) -> None:
+    """The public pages of these campaigns (and the list, unless `list_too` is
+    False: money moves, which the list shows LIST_SECONDS late at most) change
+    with the current transaction: replace their pointers once it commits.
 
     One cache call, no query. Until the commit the stored pages are still
     right; a reader that renders them before it tags what it stores with a
     token the commit replaces. The writer's own response leaves after the
     commit, so its redirect lands on the new page."""
-    keys = [*(campaign_pointer(slug) for slug in slugs), LIST_POINTER]
+    keys = [campaign_pointer(slug) for slug in slugs]
+    if list_too:
+        keys.append(LIST_POINTER)
     transaction.on_commit(
         lambda: _cache_call(
             "set_many", {key: _new_token() for key in keys}, POINTER_SECONDS
@@ -139,6 +148,8 @@ class CachedPage:
     # signature of the page's data and the deadline after which the page
     # changes, or None when there is no such page (the view answers 404).
     state: Callable[[datetime], tuple[tuple, datetime | None] | None]
+    # The longest a stored copy is served (see PAGE_SECONDS, LIST_SECONDS).
+    max_age: int = PAGE_SECONDS
 
 
 def cache_page_by(page_for: Callable[..., CachedPage | None]):
@@ -227,7 +238,7 @@ class PageCacheMiddleware:
                 _cache_call("set", entry_key, value, entry_expires - now.timestamp())
                 return _stored_response(content, headers)
         response = self.get_response(request)
-        expires = now.timestamp() + PAGE_SECONDS
+        expires = now.timestamp() + page.max_age
         if deadline is not None and deadline > now:
             expires = min(expires, deadline.timestamp())
         timeout = expires - now.timestamp()
@@ -314,8 +325,10 @@ def _campaign_state_sql() -> str:
 def _list_state_sql() -> str:
     deadline = _column("deadline")
     table = connection.ops.quote_name(Campaign._meta.db_table)
+    # No version: it moves with every pledge; updated_at moves with edits,
+    # publishing, closing and reopening only.
     aggregates = (
-        f"COUNT(*), SUM({_column('version')}), MAX({_column('updated_at')}), "
+        f"COUNT(*), COUNT({_column('closed_at')}), MAX({_column('updated_at')}), "
         f"MIN(CASE WHEN {deadline} > %s THEN {deadline} END)"
     )
     return f"SELECT {aggregates} FROM {table}"  # noqa: S608 - names from the model
@@ -346,20 +359,25 @@ def campaign_page(slug: str) -> CachedPage | None:
     return CachedPage(campaign_pointer(slug), f"campaign:{slug}", state)
 
 
-def campaign_list_page() -> CachedPage:
-    """The campaign list (no query on a hit)."""
+def campaign_list_page(number: int | None = None) -> CachedPage | None:
+    """A page of the campaign list (no query on a hit). Its cards' money may
+    lag by LIST_SECONDS: money moves do not drop the list (see above). The
+    first page's address is the list's own: /page/1/ only redirects there."""
+    if number == 1:
+        return None
+    number = number or 1
 
     def state(now: datetime) -> tuple[tuple, datetime | None]:
-        count, versions, updated, next_deadline = _fetch_one(
+        count, closed, updated, next_deadline = _fetch_one(
             _list_state_sql(), [connection.ops.adapt_datetimefield_value(now)]
         )
         next_deadline = _datetime(next_deadline)
         signature = (
             count,
-            versions or 0,
+            closed,
             _stamp(_datetime(updated)),
             _stamp(next_deadline),
         )
         return signature, next_deadline
 
-    return CachedPage(LIST_POINTER, "list", state)
+    return CachedPage(LIST_POINTER, f"list:{number}", state, LIST_SECONDS)

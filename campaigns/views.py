@@ -3,8 +3,10 @@ import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
@@ -16,19 +18,26 @@ from campaigns.models import Campaign, Photo
 
 
 @require_safe
+# Cards per page of the list: what a phone scrolls through in a minute, and
+# a page that renders in the same few milliseconds at 20 campaigns or 2 000.
+LIST_PAGE_SIZE = 24
+
 @cache_page_by(campaign_list_page)
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    """Published campaigns, open ones first. Three queries, whatever their number.
+def campaign_list(request: HttpRequest, number: int = 1) -> HttpResponse:
+    """Published campaigns, open ones first (soonest deadline first), one page
+    of cards at a time. Five queries, whatever their number.
 
     This page may be indexed: campaigns hidden from search engines (`noindex`)
     are not on it, not even their titles; their own address still works. The
     cached list follows a flip of `noindex` as any campaign save (cache.py)."""
-    campaigns = list(
-        Campaign.objects.published()
-        .filter(noindex=False)
-        .open_first()
-        .prefetch_related("lines", "photos")
-    )
+    if number == 1 and request.resolver_match.url_name == "list_page":
+        return redirect(_list_url(1), permanent=True)
+    listed = Campaign.objects.published().filter(noindex=False).open_first()
+    paginator = Paginator(listed, LIST_PAGE_SIZE, allow_empty_first_page=True)
+    if number < 1 or number > paginator.num_pages:
+        raise Http404("No such page of the list.")
+    page = paginator.page(number)
+    campaigns = list(page.object_list.prefetch_related("lines", "photos"))
     now = timezone.now()
     cards = [
         {
@@ -45,13 +54,25 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "campaigns/campaign_list.html",
-        {"cards": cards, "canonical_url": settings.SITE_URL + request.path},
+        {
+            "cards": cards,
+            "page": page,
+            "previous_url": _list_url(number - 1) if page.has_previous() else "",
+            "next_url": _list_url(number + 1) if page.has_next() else "",
+            "canonical_url": settings.SITE_URL + request.path,
+        },
     )
 
 
 def render_campaign_page(
     request: HttpRequest,
     campaign: Campaign,
+def _list_url(number: int) -> str:
+    if number == 1:
+        return reverse("campaigns:list")
+    return reverse("campaigns:list_page", args=[number])
+
+
     *,
     preview: bool = False,
     extra_context: dict | None = None,

@@ -159,7 +159,6 @@ def _move_totals(campaign: Campaign, before: Share, after: Share, now) -> None:
         promised=campaign.promised,
         supporters=campaign.supporters,
         version=campaign.version,
-        updated_at=now,
     )
     lines = {line.pk: line for line in campaign.lines.all()}
     for share, sign in ((before, -1), (after, 1)):
@@ -178,7 +177,8 @@ def _move_totals(campaign: Campaign, before: Share, after: Share, now) -> None:
         BudgetLine.objects.filter(pk=line_id).update(
             earmarked=line.earmarked, earmarked_collected=line.earmarked_collected
         )
-    pages_changed(campaign.slug)
+    # Money, not the campaign itself: the list shows it a little later.
+    pages_changed(campaign.slug, list_too=False)
 
 
 def _record_closing(
@@ -538,8 +538,7 @@ WITH counted AS (
     UPDATE campaigns_campaign AS c
     SET promised = ROUND(c.promised + %(amount)s, 2),
         supporters = c.supporters + 1,
-        version = c.version + 1,
-        updated_at = %(now)s
+        version = c.version + 1
     WHERE c.slug = %(slug)s
       AND c.published
       AND c.closed_at IS NULL
@@ -625,7 +624,7 @@ def _pledge_in_one_statement(pledge: Pledge, *, slug: str, now: datetime) -> boo
     pledge.amount = Money(pledge.amount.amount, currency)
     pledge._state.adding = False
     pledge._state.db = connection.alias
-    pages_changed(slug)
+    pages_changed(slug, list_too=False)
     return True
 
 
@@ -873,7 +872,6 @@ def _expire_batch(campaign_id: int, *, now: datetime, batch_size: int) -> int:
         promised=campaign.promised,
         supporters=campaign.supporters,
         version=campaign.version,
-        updated_at=now,
     )
     for line in campaign.lines.all():
         if line.pk in per_line:
@@ -881,7 +879,7 @@ def _expire_batch(campaign_id: int, *, now: datetime, batch_size: int) -> int:
                 line.earmarked.amount - to_cents(per_line[line.pk])
             )
             BudgetLine.objects.filter(pk=line.pk).update(earmarked=line.earmarked)
-    pages_changed(campaign.slug)
+    pages_changed(campaign.slug, list_too=False)
     Activity.objects.record(
         campaign,
         Activity.Action.PLEDGES_EXPIRED,
@@ -977,7 +975,7 @@ def pledge_set_message_hidden(
     pledge.message_hidden = hidden
     campaign.version += 1
     Campaign.objects.filter(pk=campaign.pk).update(version=campaign.version)
-    pages_changed(campaign.slug)
+    pages_changed(campaign.slug, list_too=False)  # messages are not on the list
     Activity.objects.record(
         campaign,
         Activity.Action.MESSAGE_HIDDEN,

@@ -122,7 +122,7 @@ def purge_donor_data(
             if count:
                 # Names and messages were on the public page: cached copies must go.
                 Campaign.objects.filter(pk=campaign.pk).update(version=F("version") + 1)
-                pages_changed(campaign.slug)
+                pages_changed(campaign.slug, list_too=False)
             Activity.objects.record(
                 campaign,
                 Activity.Action.DONOR_DATA_PURGED,

@@ -5,8 +5,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from campaigns import photos
-from campaigns.models import Photo
-from campaigns.views import describe_deadline
+from campaigns.models import Campaign, Photo
+from campaigns.views import LIST_PAGE_SIZE, describe_deadline
 from donations.pledging import Donor, pledge_create, pledge_receive
 from tests.base import ZborTestCase, make_campaign
 from tests.campaigns.helpers import TemporaryMediaMixin, image_file
@@ -58,10 +58,32 @@ class CampaignListTests(ZborTestCase):
     def test_its_queries_do_not_grow_with_the_campaigns(self):
         for n in range(5):
             make_campaign(slug=f"c{n}")
-        # The page cache's key, campaigns, their lines, their photos (a miss).
-        with self.assertNumQueries(4):
+        # The page cache's key, the paginator's count, campaigns, their lines,
+        # their photos (a miss).
+        with self.assertNumQueries(5):
             self.client.get("/")
 
+
+    def test_it_shows_a_page_of_cards_at_a_time_open_ones_first(self):
+        Campaign.objects.filter(pk=self.campaign.pk).update(
+            deadline=timezone.now() - timedelta(days=1), title="Closed already"
+        )
+        for n in range(LIST_PAGE_SIZE):
+            make_campaign(slug=f"open-{n}", title=f"Open number {n}")
+        first = self.client.get("/")
+        self.assertEqual(len(first.context["cards"]), LIST_PAGE_SIZE)
+        self.assertNotContains(first, "Closed already")
+        self.assertContains(first, 'href="/page/2/" rel="next"')
+        second = self.client.get("/page/2/")
+        self.assertContains(second, "Closed already")
+        self.assertContains(second, 'href="/" rel="prev"')
+        self.assertEqual(self.client.get("/page/3/").status_code, 404)
+        self.assertRedirects(
+            self.client.get("/page/1/"),
+            "/",
+            status_code=301,
+            fetch_redirect_response=False,
+        )
 
 class CampaignPageTests(TemporaryMediaMixin, ZborTestCase):
     def test_it_shows_the_story_lines_and_goal(self):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from campaigns.cache import (
     LIST_POINTER,
+    LIST_SECONDS,
     POINTER_SECONDS,
     campaign_pointer,
     forget_failures,
@@ -199,6 +200,25 @@ class CampaignListCacheTests(ZborTestCase):
         self.client.get("/")
         with self.assertNumQueries(0):
             self.assertEqual(self.client.get("/").status_code, 200)
+
+    def test_pledges_do_not_make_readers_render_the_list_again(self):
+        self.client.get("/")
+        for _ in range(3):
+            with self.captureOnCommitCallbacks(execute=True):
+                pledge(self.campaign, "10")
+            with self.assertNumQueries(0):
+                self.assertContains(self.client.get("/"), "€0 collected")
+        # The campaign's own page is exact at once, the list within its lifetime.
+        self.assertContains(self.client.get("/c/konstantin/"), "€30")
+        with after_seconds(LIST_SECONDS):
+            self.assertContains(self.client.get("/"), "€2,470 still needed")
+
+    def test_an_edit_shows_on_the_list_at_once(self):
+        self.client.get("/")
+        with self.captureOnCommitCallbacks(execute=True):
+            self.campaign.title = "A new title"
+            self.campaign.save()
+        self.assertContains(self.client.get("/"), "A new title")
 
     def test_closing_a_campaign_shows_on_the_list_at_once(self):
         self.assertNotContains(self.client.get("/"), "The collection is over")
