@@ -78,8 +78,9 @@ _follow_campaign_order(BudgetLine, BudgetLineTranslationOptions.fields)
 
 
 # The admin -------------------------------------------------------------------
-# The admin speaks English (it is outside the language prefixes), so its plain
-# "title", "label"… fields are the English ones; these add the other languages.
+# The admin's plain "title", "label"… fields are the English ones, in whatever
+# language the staff member reads it (campaigns.forms.EnglishTextsMixin); these
+# add the other languages.
 
 
 def other_languages() -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""The donor's language: the address first, then the browser's preference."""
+"""The reader's language. Donors: the address first, then the browser's
+preference. Staff: the language they chose, then their browser's."""
 
 from urllib.parse import urlsplit
 
@@ -9,6 +10,40 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 PUBLIC_NAMESPACES = {"campaigns", "donations"}
+# The team's pages at their unprefixed addresses: the admin (config/urls.py) and
+# the desk (donations/urls.py, "desk/…"). The desk is under the language
+# prefixes too (/pl/desk/), where the prefix decides.
+STAFF_PATHS = ("/admin/", "/desk/")
+
+
+def is_unprefixed_staff_page(request: HttpRequest) -> bool:
+    return request.path_info.startswith(STAFF_PATHS)
+
+
+class StaffLanguageMiddleware:
+    """The admin and the desk in the staff member's language: the one they picked
+    in the switcher at the top of every staff page (Django's set_language view
+    keeps it in the language cookie), else their browser's (Accept-Language).
+
+    LocaleMiddleware gives every address outside the language prefixes English
+    (the public pages' default), the admin included. This runs once the URL is
+    resolved (process_view): the desk's unprefixed addresses only resolve in the
+    default language. Its links then carry the staff member's prefix
+    (/pl/desk/…), which decides from there on.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if is_unprefixed_staff_page(request):
+            language = translation.get_language_from_request(request, check_path=False)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return None
 
 
 class PreferredLanguageMiddleware:
@@ -52,6 +87,7 @@ class PreferredLanguageMiddleware:
             and match.namespace in PUBLIC_NAMESPACES
             and request.method in ("GET", "HEAD")
             and not translation.get_language_from_path(request.path_info)
+            and not is_unprefixed_staff_page(request)
         )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
+from babel import Locale
+from babel.core import UnknownLocaleError
 from django import template
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.html import format_html
-from django.utils.translation import get_language, get_language_info
+from django.utils.translation import get_language, get_language_info, to_locale
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -39,6 +43,40 @@ def page_in_languages(context) -> list[dict]:
             }
         )
     return languages
+
+
+@register.simple_tag(takes_context=True)
+def page_in_default_language(context) -> str:
+    """This page's address outside the language prefixes (/desk/ for /pl/desk/),
+    for the staff language switcher: Django's set_language view resolves its
+    `next` in the default language, so only that address can be translated."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    return translate_url(request.get_full_path(), settings.LANGUAGE_CODE)
+
+
+@functools.cache
+def _countries_by_english_name() -> dict[str, str]:
+    return {
+        name.casefold(): code
+        for code, name in Locale.parse("en").territories.items()
+        if code.isalpha()  # countries, not regions such as "150" (Europe)
+    }
+
+
+@register.filter
+def country_name(country: str) -> str:
+    """A country the organizer wrote in English ("Poland") in the page's
+    language ("Polska", "Польшча"), from CLDR; anything else as written."""
+    code = _countries_by_english_name().get((country or "").strip().casefold())
+    if code is None:
+        return country
+    try:
+        locale = Locale.parse(to_locale(get_language() or settings.LANGUAGE_CODE))
+    except (ValueError, UnknownLocaleError):
+        return country
+    return locale.territories.get(code, country)
 
 
 # One sentence per language rather than "shown in %(language)s": each language

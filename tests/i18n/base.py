@@ -1,17 +1,21 @@
 """Helpers for the language tests: up-to-date compiled catalogues, a campaign
-written in all five languages, and the check that finds interface strings left
-in English on a page."""
+written in all five languages, the check that finds interface strings left in
+English on a page, and every public page rendered in a given language."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+from datetime import timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import trans_real
 
 from campaigns.models import BudgetLine, Campaign
@@ -19,6 +23,9 @@ from campaigns.translation import (
     BudgetLineTranslationOptions,
     CampaignTranslationOptions,
 )
+from donations.pledging import Donor, campaign_close, pledge_cancel, pledge_receive
+from tests.base import make_campaign
+from tests.donations.base import DonationsTestCase, pledge
 
 OTHER_LANGUAGES = ["pl", "be", "ru", "uk"]
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -161,3 +168,109 @@ def untranslated(html: str, language: str) -> list[str]:
                     found.append(msgid)
                     break
     return sorted(set(found))
+
+
+# The public pages, in any language ---------------------------------------
+
+PAYMENT = {
+    "account_holder": "Zbor Demo",
+    "iban": "PL61109010140000071219812874",
+    "bic": "WBKPPLPP",
+    "bank_name": "Santander",
+}
+
+
+class PublicPagesTestCase(DonationsTestCase):
+    """The seed campaign open (12 days left, money collected and on its way,
+    supporters), one fully promised (with a rule for money over the goal), one
+    closed over its goal; the pledge form (empty, with errors, fully promised,
+    refused), the thank-you pages, the posters, the badges and the 404."""
+
+    @classmethod
+    def setUpClass(cls):
+        compile_catalogues()
+        super().setUpClass()
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        now = timezone.now()
+        cls.open = cls.campaign
+        Campaign.objects.filter(pk=cls.open.pk).update(
+            deadline=now + timedelta(days=12), **PAYMENT
+        )
+        cls.open.refresh_from_db()
+        cls.pending = pledge(cls.open, "400", cls.food, donor=Donor(name="Ala"))
+        cls.received = pledge(cls.open, "50", donor=Donor(name="Olek"))
+        pledge_receive(pledge=cls.received, amount=Decimal("50"), by=cls.volunteer)
+        cls.cancelled = pledge(cls.open, "20", donor=Donor(is_anonymous=True))
+        pledge_cancel(pledge=cls.cancelled, reason="never paid", by=cls.volunteer)
+        translate_campaign(cls.open)
+
+        cls.promised = make_campaign(
+            slug="promised",
+            lines=[("Rent", "100"), ("Food", "50")],
+            over_goal_rule="Money over the goal pays next month's rent.",
+        )
+        paid = pledge(cls.promised, "30", donor=Donor(name="Ola"))
+        pledge_receive(pledge=paid, amount=Decimal("30"), by=cls.volunteer)
+        pledge(cls.promised, "100", cls.promised.lines.first(), donor=Donor())
+        pledge(cls.promised, "40", donor=Donor(name="Ala"))
+        translate_campaign(cls.promised)
+
+        cls.ended = make_campaign(
+            slug="ended", lines=[("Rent", "100")], stop_at_goal=False, **PAYMENT
+        )
+        done = pledge(cls.ended, "150", donor=Donor(name="Ala"))
+        pledge_receive(pledge=done, amount=Decimal("150"), by=cls.volunteer)
+        campaign_close(campaign=cls.ended, reason="manual", by=cls.organizer)
+        translate_campaign(cls.ended)
+
+    def pages(self, language: str) -> dict[str, object]:
+        """Every public page, rendered in `language`: name -> response."""
+        with translation.override(language):
+            pages = {
+                "list": self.client.get(self.url("campaigns:list")),
+                "open": self.client.get(self.open.get_absolute_url()),
+                "fully promised": self.client.get(self.promised.get_absolute_url()),
+                "closed": self.client.get(self.ended.get_absolute_url()),
+                "pledge form": self.client.get(self.give_url(self.open)),
+                "pledge form with errors": self.client.post(
+                    self.give_url(self.open),
+                    {
+                        "amount": "other",
+                        "other_amount": "1.250",
+                        "email": "not an address",
+                        "line": "",
+                        "token": "t" * 32,
+                    },
+                ),
+                "pledge form, fully promised": self.client.get(
+                    self.give_url(self.promised)
+                ),
+                "pledge form, closed": self.client.get(self.give_url(self.ended)),
+                "thanks, pending": self.client.get(self.pending.thanks_path()),
+                "thanks, received": self.client.get(self.received.thanks_path()),
+                "thanks, cancelled": self.client.get(self.cancelled.thanks_path()),
+                "poster": self.client.get(self.share_url("poster", self.open)),
+                "poster, fully promised": self.client.get(
+                    self.share_url("poster", self.promised)
+                ),
+                "poster, closed": self.client.get(self.share_url("poster", self.ended)),
+                "badge": self.client.get(self.share_url("badge", self.open)),
+                "badge, fully promised": self.client.get(
+                    self.share_url("badge", self.promised)
+                ),
+                "badge, closed": self.client.get(self.share_url("badge", self.ended)),
+                "404": self.client.get(f"/{language}/c/nobody/"),
+            }
+        return pages
+
+    def url(self, name: str) -> str:
+        return reverse(name)
+
+    def share_url(self, name: str, campaign: Campaign) -> str:
+        return reverse(f"campaigns:{name}", args=[campaign.slug])
+
+    def give_url(self, campaign: Campaign) -> str:
+        return reverse("donations:pledge", args=[campaign.slug])

@@ -6,16 +6,18 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.test import SimpleTestCase
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from campaigns.models import Campaign
-from campaigns.templatetags.money import format_money
+from campaigns.money import CURRENCY_CHOICES
+from campaigns.templatetags.money import format_money, format_percent
 from campaigns.views import describe_deadline
 from donations.models import Pledge
-from tests.donations.base import DonationsTestCase
+from tests.donations.base import DonationsTestCase, pledge, receive
 from tests.i18n.base import OTHER_LANGUAGES, catalogue, compile_catalogues
 
 NBSP = "\u00a0"
@@ -114,19 +116,93 @@ class CatalogueTests(SimpleTestCase):
 
 
 class MoneyFormatTests(SimpleTestCase):
-    def test_amounts_follow_the_readers_locale(self):
-        cases = {
-            "en": ("€2,665", "€12.50"),
-            "pl": (f"2{NBSP}665{NBSP}€", f"12,50{NBSP}€"),
-            "be": (f"2{NBSP}665{NBSP}€", f"12,50{NBSP}€"),
-            "ru": (f"2{NBSP}665{NBSP}€", f"12,50{NBSP}€"),
-            # Ukrainian's CLDR data writes the code, not the sign.
-            "uk": (f"2{NBSP}665{NBSP}EUR", f"12,50{NBSP}EUR"),
+    """One rule per language and currency (campaigns/templatetags/money.py):
+    CLDR's, but "zł" for the złoty wherever Zbor's readers live in Poland, the
+    signs in Ukrainian, and a space between a code and the digits in English."""
+
+    # language: {currency: (a whole amount, an amount with cents)}
+    EXPECTED = {
+        "en": {
+            "EUR": ("€2,665", "€12.50"),
+            "PLN": (f"PLN{NBSP}4,500", f"PLN{NBSP}12.50"),
+            "USD": ("$2,665", "$12.50"),
+        },
+        "pl": {
+            "EUR": (f"2{NBSP}665{NBSP}€", f"12,50{NBSP}€"),
+            "PLN": (f"4{NBSP}500{NBSP}zł", f"12,50{NBSP}zł"),
+            "USD": (f"2{NBSP}665{NBSP}USD", f"12,50{NBSP}USD"),
+        },
+        "be": {
+            "EUR": (f"2{NBSP}665{NBSP}€", f"12,50{NBSP}€"),
+            "PLN": (f"4{NBSP}500{NBSP}zł", f"12,50{NBSP}zł"),
+            "USD": (f"2{NBSP}665{NBSP}$", f"12,50{NBSP}$"),
+        },
+        "ru": {
+            "EUR": (f"2{NBSP}665{NBSP}€", f"12,50{NBSP}€"),
+            "PLN": (f"4{NBSP}500{NBSP}zł", f"12,50{NBSP}zł"),
+            "USD": (f"2{NBSP}665{NBSP}$", f"12,50{NBSP}$"),
+        },
+        "uk": {
+            "EUR": (f"2{NBSP}665{NBSP}€", f"12,50{NBSP}€"),
+            "PLN": (f"4{NBSP}500{NBSP}zł", f"12,50{NBSP}zł"),
+            "USD": (f"2{NBSP}665{NBSP}$", f"12,50{NBSP}$"),
+        },
+    }
+    WHOLE = {"EUR": "2665", "PLN": "4500", "USD": "2665"}
+
+    def test_each_language_and_currency_has_its_rule(self):
+        for language, currencies in self.EXPECTED.items():
+            for currency, (whole, cents) in currencies.items():
+                with self.subTest(language=language, currency=currency):
+                    with translation.override(language):
+                        amount = Decimal(self.WHOLE[currency])
+                        self.assertEqual(format_money(amount, currency), whole)
+                        self.assertEqual(format_money(Decimal("12.5"), currency), cents)
+                    self.assertEqual(
+                        format_money(Decimal("12.5"), currency, language), cents
+                    )
+
+    def test_the_table_covers_every_language_and_currency(self):
+        self.assertEqual(
+            set(self.EXPECTED), {code for code, _name in settings.LANGUAGES}
+        )
+        for currencies in self.EXPECTED.values():
+            self.assertEqual(set(currencies), {code for code, _ in CURRENCY_CHOICES})
+
+    def test_percentages_as_each_language_writes_them(self):
+        # CLDR: Polish and Ukrainian write the sign close up, Belarusian and
+        # Russian after a (non-breaking) space.
+        expected = {
+            "en": "37%",
+            "pl": "37%",
+            "uk": "37%",
+            "be": f"37{NBSP}%",
+            "ru": f"37{NBSP}%",
         }
-        for language, (whole, cents) in cases.items():
+        for language, text in expected.items():
             with self.subTest(language=language), translation.override(language):
-                self.assertEqual(format_money(Decimal("2665"), "EUR"), whole)
-                self.assertEqual(format_money(Decimal("12.5"), "EUR"), cents)
+                self.assertEqual(format_percent(37), text)
+                self.assertEqual(
+                    format_percent(100, language), text.replace("37", "100")
+                )
+
+
+class PercentOnPagesTests(DonationsTestCase):
+    @classmethod
+    def setUpClass(cls):
+        compile_catalogues()
+        super().setUpClass()
+
+    def test_the_campaign_page_and_badge_write_the_percentage_per_language(self):
+        receive(pledge(self.campaign, "925"))  # 37 % of €2,500
+        expected = {"": "37%", "/pl": "37%", "/uk": "37%", "/ru": f"37{NBSP}%"}
+        for prefix, text in expected.items():
+            with self.subTest(prefix=prefix):
+                page = self.client.get(f"{prefix}/c/konstantin/")
+                self.assertContains(page, f"({text})")
+                self.assertNotContains(page, f"{text}%")
+                badge = self.client.get(f"{prefix}/c/konstantin/badge.svg")
+                self.assertContains(badge, f"· {text}")
 
 
 class AmountInputTests(DonationsTestCase):

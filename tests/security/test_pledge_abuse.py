@@ -164,7 +164,7 @@ class TooManyPledgesPageTests(PledgePostMixin, ZborTestCase):
         self.assertTrue(url.startswith("/pl/"))
         html = self.refused(url).content.decode()
         self.assertIn('<html lang="pl"', html)
-        self.assertIn("Zbyt wiele deklaracji stąd w krótkim czasie", html)
+        self.assertIn("Zbyt wiele wpłat stąd w krótkim czasie", html)
         self.assertIn("Nic z tej próby nie zostało zapisane.", html)
         self.assertIn("nadal jest w formularzu poniżej", html)
         self.assertRegex(html, r"Spróbuj ponownie za około \d+ minut")
