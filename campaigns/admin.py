@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -241,7 +242,13 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     change_form_template = "admin/campaigns/campaign/team_change_form.html"
     list_display = ("title", "beneficiary_name", "state_display", "published")
     list_filter = (OpenClosedFilter, "published", "currency")
-    search_fields = ("title", "slug", "beneficiary_name")
+    # Every language's title: a plain "title" would search only the admin's
+    # current language (modeltranslation rewrites the lookup).
+    search_fields = (
+        *(f"title_{code}" for code, _name in settings.LANGUAGES),
+        "slug",
+        "beneficiary_name",
+    )
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = (
         "story_preview",
@@ -278,8 +285,26 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
                     "stop_at_goal",
                     "over_goal_rule",
                     "pledge_expiry_days",
+                    "reminder_days",
+                    "transfer_sent_days",
                     "max_pledge",
                 )
+            },
+        ),
+        (
+            _("Who runs this collection"),
+            {
+                "description": _(
+                    "Shown to donors on the page, the thank-you page and the "
+                    "poster, so they know whom to ask. Give at least one contact."
+                ),
+                "fields": (
+                    "organizer_name",
+                    ("contact_email", "contact_phone"),
+                    ("contact_telegram", "contact_signal"),
+                    ("attested_by", "attested_on"),
+                    "attestation_url",
+                ),
             },
         ),
         (

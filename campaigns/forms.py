@@ -5,15 +5,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
+from modeltranslation.translator import translator
+from modeltranslation.utils import build_localized_fieldname
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
-from campaigns import photos
+from campaigns import contact, photos
 from campaigns.models import BudgetLine, Campaign, Photo
 from campaigns.money import CENT, AmountField
 from campaigns.templatetags.money import format_money
@@ -77,7 +81,54 @@ def _model_field(name: str):
     return Campaign._meta.get_field(name)
 
 
-class CampaignForm(forms.ModelForm):
+class EnglishTextsMixin:
+    """A translated field under its plain name ("title", "story", "label") is the
+    English text, whichever language the staff member reads the admin in; the
+    other languages have their own fields beside it ("title_pl",
+    campaigns.translation).
+
+    Left to modeltranslation, the plain field would show the reader's language
+    and save into it: a Polish organizer's English title would land in the
+    Polish column, and clearing the Polish one would be ignored.
+    """
+
+    def _texts(self) -> list[str]:
+        names = translator.get_options_for_model(self._meta.model).fields
+        return [name for name in names if name in self.fields]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        given = kwargs.get("initial") or {}
+        for name in self._texts():
+            if name not in given:
+                self.initial[name] = getattr(self.instance, _english(name))
+
+    def _post_clean(self) -> None:
+        # The columns the form names, set before the model's own checks run
+        # (Campaign.clean reads every language's other ways to give). The
+        # reader's own column too: modeltranslation ignores a cleared one when
+        # the plain field is in the form.
+        reader = get_language() or settings.LANGUAGE_CODE
+        for name in self._texts():
+            if name in self.cleaned_data:
+                setattr(self.instance, _english(name), self.cleaned_data[name])
+            own = build_localized_fieldname(name, reader)
+            if own in self.cleaned_data:
+                setattr(self.instance, own, self.cleaned_data[own])
+        # Then Django copies the form into the instance: the plain fields must
+        # not write the reader's language again (modeltranslation's switch).
+        self.instance._mt_disable = True
+        try:
+            super()._post_clean()
+        finally:
+            self.instance._mt_disable = False
+
+
+def _english(name: str) -> str:
+    return build_localized_fieldname(name, settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
+
+
+class CampaignForm(EnglishTextsMixin, forms.ModelForm):
     # Typed like every amount (campaigns.money.parse_amount).
     max_pledge = AmountField(
         label=capfirst(_model_field("max_pledge").verbose_name),
@@ -102,12 +153,22 @@ class CampaignForm(forms.ModelForm):
             "stop_at_goal",
             "over_goal_rule",
             "pledge_expiry_days",
+            "reminder_days",
+            "transfer_sent_days",
             "max_pledge",
             "account_holder",
             "iban",
             "bic",
             "bank_name",
             "payment_other",
+            "organizer_name",
+            "contact_email",
+            "contact_telegram",
+            "contact_signal",
+            "contact_phone",
+            "attested_by",
+            "attested_on",
+            "attestation_url",
         )
         help_texts = {"story": STORY_HELP}
         widgets = {"story": forms.Textarea(attrs={"rows": 20, "cols": 80})}
@@ -117,6 +178,15 @@ class CampaignForm(forms.ModelForm):
 
     def clean_bic(self) -> str:
         return clean_bic(self.cleaned_data.get("bic", ""))
+
+    def clean_contact_telegram(self) -> str:
+        return contact.clean_telegram(self.cleaned_data.get("contact_telegram", ""))
+
+    def clean_contact_signal(self) -> str:
+        return contact.clean_signal(self.cleaned_data.get("contact_signal", ""))
+
+    def clean_contact_phone(self) -> str:
+        return contact.clean_phone(self.cleaned_data.get("contact_phone", ""))
 
     def clean_currency(self) -> str:
         currency = self.cleaned_data["currency"]
@@ -129,7 +199,7 @@ class CampaignForm(forms.ModelForm):
         return currency
 
 
-class BudgetLineForm(forms.ModelForm):
+class BudgetLineForm(EnglishTextsMixin, forms.ModelForm):
     # The amount only: a line is always in its campaign's currency.
     # Typed like every amount (campaigns.money.parse_amount, in the admin's
     # language): "1,250" is refused as ambiguous on an English page.

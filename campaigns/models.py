@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
-from campaigns import rules
+from campaigns import contact, rules
 from campaigns.money import CURRENCY_CHOICES, DEFAULT_CURRENCY, to_cents
 from campaigns.templatetags.money import format_money
 
@@ -153,6 +153,22 @@ class Campaign(models.Model):
         default=14,
         help_text=_("Pending pledges older than this are cancelled as expired."),
     )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("reminder before expiry (days)"),
+        default=2,
+        help_text=_(
+            "Donors who gave an email are reminded this many days before "
+            "their pledge expires; 0 sends no reminder."
+        ),
+    )
+    transfer_sent_days = models.PositiveSmallIntegerField(
+        _("extra days after “I've sent it” (days)"),
+        default=7,
+        help_text=_(
+            "A donor who says the transfer is on its way keeps the "
+            "pledge this many days longer before it expires."
+        ),
+    )
     max_pledge = models.DecimalField(
         _("largest pledge"), max_digits=12, decimal_places=2, default=Decimal("10000")
     )
@@ -178,6 +194,56 @@ class Campaign(models.Model):
         _("other ways to give"),
         blank=True,
         help_text=_("Another account, cash at a meeting…"),
+    )
+
+    # Who runs the collection, shown on the page, the thank-you page and the
+    # poster. Names of people and organisations are written once, as they call
+    # themselves, so they have no column per language; the words around them
+    # ("Confirmed by … on …") are translated.
+    organizer_name = models.CharField(
+        _("who runs this collection"),
+        max_length=140,
+        blank=True,
+        help_text=_("A person's public name or an organisation, as donors see it."),
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_telegram = models.CharField(
+        _("contact on Telegram"),
+        max_length=40,
+        blank=True,
+        validators=[contact.validate_telegram],
+        help_text=_("A username, @name or t.me/name."),
+    )
+    contact_signal = models.CharField(
+        _("contact on Signal"),
+        max_length=45,
+        blank=True,
+        validators=[contact.validate_signal],
+        help_text=_("A Signal username, like olga_k.42."),
+    )
+    contact_phone = models.CharField(
+        _("contact phone"),
+        max_length=30,
+        blank=True,
+        validators=[contact.validate_phone],
+        help_text=_("In international form, like +48 600 123 456."),
+    )
+    attested_by = models.CharField(
+        _("confirmed by"),
+        max_length=140,
+        blank=True,
+        help_text=_(
+            "An organisation that checked this collection and vouches for it "
+            "(optional)."
+        ),
+    )
+    attested_on = models.DateField(_("confirmed on"), null=True, blank=True)
+    attestation_url = models.URLField(
+        _("link to the confirmation"),
+        max_length=500,
+        blank=True,
+        validators=[contact.validate_https],
+        help_text=_("Where donors can check it, an https:// address."),
     )
 
     # Totals, kept by donations in the same transaction as every pledge change,
@@ -371,12 +437,43 @@ class Campaign(models.Model):
                 "account_holder" if refusal == "iban_without_holder" else "published"
             )
             errors[field] = ValidationError(rules.message(refusal), code=refusal)
+        errors.update(
+            contact.check_attestation(
+                by=self.attested_by,
+                on=self.attested_on,
+                url=self.attestation_url,
+                today=timezone.localdate(),
+            )
+        )
         if self.pk is not None and self._currency_changed() and self.has_pledges():
             errors["currency"] = ValidationError(
                 rules.message("currency_locked"), code="currency_locked"
             )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def has_contact(self) -> bool:
+        return any(
+            (
+                self.contact_email,
+                self.contact_telegram,
+                self.contact_signal,
+                self.contact_phone,
+            )
+        )
+
+    @property
+    def telegram_url(self) -> str:
+        return contact.telegram_url(self.contact_telegram)
+
+    @property
+    def phone_url(self) -> str:
+        return (
+            f"tel:{contact.phone_digits(self.contact_phone)}"
+            if self.contact_phone
+            else ""
+        )
 
     def _currency_changed(self) -> bool:
         stored = Campaign.objects.filter(pk=self.pk).values_list("currency", flat=True)

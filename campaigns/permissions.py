@@ -105,6 +105,8 @@ JOBS: dict[str, tuple[tuple[str, ...], str]] = {
     "record_gift": (ANY_ROLE, "donations.add_pledge"),
     "moderate": ((ORGANIZER,), "donations.change_pledge"),
     "export": ((ORGANIZER,), "donations.view_pledge"),
+    "post_updates": ((ORGANIZER,), "donations.change_update"),
+    "record_spending": ((ORGANIZER,), "donations.change_spending"),
 }
 
 
@@ -134,6 +136,8 @@ ROLE_PERMISSIONS = {
         ("campaigns", "teammember"): ("view", "add", "change", "delete"),
         ("campaigns", "activity"): ("view",),
         ("donations", "pledge"): ("view", "add", "change"),
+        ("donations", "update"): ("view", "add", "change", "delete"),
+        ("donations", "spending"): ("view", "add", "change", "delete"),
     },
     VOLUNTEERS_GROUP: {
         ("campaigns", "campaign"): ("view",),

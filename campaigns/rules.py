@@ -362,9 +362,32 @@ def gift_needs_confirmation(
     return amount > remaining_need(goal=goal, collected=collected)
 
 
-def expiry_cutoff(now: datetime, expiry_days: int) -> datetime:
-    """Pending pledges made before this instant have expired."""
-    return now - timedelta(days=expiry_days)
+def pledge_expires_at(
+    created_at: datetime, *, expiry_days: int, postponed_days: int = 0
+) -> datetime:
+    """When a pending pledge expires: `expiry_days` after it was made, and
+    `postponed_days` more once its donor said the transfer was sent."""
+    return created_at + timedelta(days=expiry_days + postponed_days)
+
+
+def expiry_cutoff(now: datetime, expiry_days: int, postponed_days: int = 0) -> datetime:
+    """Pending pledges made before this instant have expired (pledge_expires_at
+    has passed); `postponed_days` for those whose donor said the transfer was
+    sent."""
+    return now - timedelta(days=expiry_days + postponed_days)
+
+
+def reminder_cutoff(
+    now: datetime, expiry_days: int, postponed_days: int, reminder_days: int
+) -> datetime | None:
+    """Pending pledges made before this instant are due their reminder,
+    `reminder_days` before they expire; None when the campaign sends none (0
+    days, or a reminder that would come as soon as the pledge is made)."""
+    if reminder_days <= 0 or reminder_days >= expiry_days + postponed_days:
+        return None
+    return expiry_cutoff(now, expiry_days, postponed_days) + timedelta(
+        days=reminder_days
+    )
 
 
 # ---------------------------------------------------------------------------

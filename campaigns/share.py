@@ -1,5 +1,11 @@
 """Ways to pass a campaign on: a printable A4 poster with a QR code to the page,
-and a small progress badge (SVG) other sites and messengers can show as an image.
+a small progress badge (SVG) other sites and messengers can show as an image,
+links that open a messenger with the page's address in it, and the campaign as
+plain text to paste into one.
+
+The share links are plain links to the messengers' own share addresses: no
+script, button or image of theirs is loaded, so nothing on our pages tells them
+who reads what.
 
 The badge and the QR code are plain images from our own origin: no script, no
 external font, no style sheet (presentation attributes only), so they are safe to
@@ -16,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import segno
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
@@ -24,8 +31,8 @@ from djmoney.money import Money
 
 from campaigns import rules
 from campaigns.models import Campaign
-from campaigns.templatetags.money import format_money
-from campaigns.views import absolute, cover_img, describe_deadline
+from campaigns.templatetags.money import format_money, format_percent
+from campaigns.views import absolute, cover_img, describe_deadline, share_links
 
 # Images change with the money: short enough that a shared badge is near the
 # truth, long enough that a busy forum does not hit the database for each view.
@@ -113,8 +120,102 @@ def poster(request: HttpRequest, slug: str) -> HttpResponse:
             "still_needed": campaign.still_needed(),
             "percent_collected": campaign.percent_collected(),
             "state": campaign.state(now),
+            "accepting": campaign.is_accepting_pledges(now),
             "deadline": describe_deadline(campaign, now),
             "page_url": campaign_page_url(campaign),
+        },
+    )
+
+
+# Share links and the text snapshot ---------------------------------------------
+
+
+def _money(amount: Money, language: str | None) -> str:
+    return format_money(amount.amount, str(amount.currency), language)
+
+
+def snapshot_text(
+    campaign: Campaign, *, page_url: str, language: str | None = None
+) -> str:
+    """The campaign as plain text for a messenger: the title, where the money
+    stands, each line with what it still needs (or what it got, once closed),
+    how to give and the address. Exact amounts (format_money). Reads the lines
+    (prefetch them); no query of its own."""
+    now = timezone.now()
+    state = campaign.state(now)
+    collected = campaign.money(campaign.collected.amount)
+    goal = campaign.goal
+    lines = [campaign.title, ""]
+    if state == Campaign.State.CLOSED:
+        lines.append(
+            gettext("The collection is over. Collected: %(collected)s")
+            % {"collected": _money(collected, language)}
+        )
+    else:
+        lines.append(
+            gettext("%(collected)s collected of %(goal)s")
+            % {
+                "collected": _money(collected, language),
+                "goal": _money(goal, language),
+            }
+        )
+        still_needed = campaign.still_needed()
+        if still_needed.amount:
+            lines.append(
+                gettext("%(needed)s still needed")
+                % {"needed": _money(still_needed, language)}
+            )
+        elif state == Campaign.State.FULLY_PROMISED:
+            lines.append(
+                gettext("Fully promised: if every promise arrives, the goal is met.")
+            )
+    lines.append("")
+    for need in needs(campaign):
+        if need.done:
+            figure = gettext("covered") + " ✓"
+        elif state == Campaign.State.CLOSED:
+            figure = gettext("%(received)s of %(target)s received") % {
+                "received": _money(need.received, language),
+                "target": _money(need.target, language),
+            }
+        elif need.fully_promised:
+            figure = gettext("fully promised")
+        else:
+            figure = gettext("%(needed)s still needed of %(goal)s") % {
+                "needed": _money(need.remaining, language),
+                "goal": _money(need.target, language),
+            }
+        lines.append(f"• {need.label}: {figure}")
+    lines.append("")
+    if campaign.is_accepting_pledges(now):
+        lines.append(
+            gettext(
+                "To give: choose an amount on the page; you get the account and a "
+                "reference code for your transfer."
+            )
+        )
+        lines.append(absolute(reverse("donations:pledge", args=[campaign.slug])))
+        lines.append("")
+    lines.append(page_url)
+    return "\n".join(lines)
+
+
+@require_safe
+def share_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The campaign as text to paste into a messenger, with a copy button, and
+    the share links. Two queries: the campaign and its lines."""
+    campaign = get_object_or_404(
+        Campaign.objects.published().prefetch_related("lines"), slug=slug
+    )
+    page_url = campaign_page_url(campaign)
+    return render(
+        request,
+        "campaigns/share.html",
+        {
+            "campaign": campaign,
+            "page_url": page_url,
+            "snapshot": snapshot_text(campaign, page_url=page_url),
+            "share_links": share_links(page_url, campaign.title),
         },
     )
 
@@ -169,10 +270,7 @@ def badge_svg(campaign: Campaign, *, language: str | None = None) -> str:
     elif state == Campaign.State.FULLY_PROMISED:
         state_text = gettext("Fully promised")
     else:
-        # The percent sign is in the message: "32%" in English, "32 %" elsewhere.
-        state_text = gettext("%(percent)s%%") % {
-            "percent": campaign.percent_collected()
-        }
+        state_text = format_percent(campaign.percent_collected(), language)
     label = f"{money_text} · {state_text}"
     width = max(160, math.ceil(len(label) * CHAR_WIDTH) + 2 * BADGE_PADDING)
     bar_width = width - 2 * BADGE_PADDING

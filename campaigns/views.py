@@ -1,6 +1,8 @@
 import math
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -16,12 +18,12 @@ from campaigns.cache import cache_page_by, campaign_list_page
 from campaigns.markdown import photo_img, render_story
 from campaigns.models import Campaign, Photo
 
-
-@require_safe
 # Cards per page of the list: what a phone scrolls through in a minute, and
 # a page that renders in the same few milliseconds at 20 campaigns or 2 000.
 LIST_PAGE_SIZE = 24
 
+
+@require_safe
 @cache_page_by(campaign_list_page)
 def campaign_list(request: HttpRequest, number: int = 1) -> HttpResponse:
     """Published campaigns, open ones first (soonest deadline first), one page
@@ -46,6 +48,7 @@ def campaign_list(request: HttpRequest, number: int = 1) -> HttpResponse:
             "deadline": describe_deadline(campaign, now),
             "is_closed": campaign.is_closed(now),
             # What neither collected money nor promises cover yet.
+            "accepting": campaign.is_accepting_pledges(now),
             "still_needed": campaign.still_needed(),
             "fully_promised": campaign.is_fully_promised(),
         }
@@ -64,15 +67,15 @@ def campaign_list(request: HttpRequest, number: int = 1) -> HttpResponse:
     )
 
 
-def render_campaign_page(
-    request: HttpRequest,
-    campaign: Campaign,
 def _list_url(number: int) -> str:
     if number == 1:
         return reverse("campaigns:list")
     return reverse("campaigns:list_page", args=[number])
 
 
+def render_campaign_page(
+    request: HttpRequest,
+    campaign: Campaign,
     *,
     preview: bool = False,
     extra_context: dict | None = None,
@@ -101,7 +104,15 @@ def _list_url(number: int) -> str:
         "deadline": describe_deadline(campaign, now),
         "canonical_url": absolute(campaign.get_absolute_url()),
         "og_image": og_image(cover),
-        "og_locale": translation.to_locale(translation.get_language() or "en"),
+        "og_locale": og_locale(translation.get_language()),
+        "og_locale_alternates": [
+            og_locale(code)
+            for code, _name in settings.LANGUAGES
+            if code != translation.get_language()
+        ],
+        "share_links": share_links(
+            absolute(campaign.get_absolute_url()), campaign.title
+        ),
     }
     context.update(extra_context or {})
     return render(request, "campaigns/campaign_detail.html", context)
@@ -129,6 +140,17 @@ def cover_img(
 ) -> str:
     photo = photo or cover_photo(list(campaign.photos.all()))
     return mark_safe(photo_img(photo, sizes=sizes, lazy=lazy)) if photo else ""  # noqa: S308
+
+
+# Open Graph names a locale by language and territory. English is written the
+# British way here ("organisation", dates day first).
+OG_LOCALES = {"en": "en_GB", "pl": "pl_PL", "be": "be_BY", "ru": "ru_RU", "uk": "uk_UA"}
+
+
+def og_locale(language: str | None) -> str:
+    """ "pl" -> "pl_PL", for og:locale."""
+    language = (language or settings.LANGUAGE_CODE).split("-")[0]
+    return OG_LOCALES.get(language, translation.to_locale(language))
 
 
 def og_image(photo: Photo | None) -> dict | None:
@@ -163,3 +185,31 @@ def describe_deadline(campaign: Campaign, now: datetime) -> dict | None:
     else:
         text = gettext("Less than an hour left")
     return {"at": campaign.deadline, "left": text, "passed": left <= timedelta(0)}
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    name: str
+    url: str
+
+
+def share_links(page_url: str, text: str) -> list[ShareLink]:
+    """Links that open each messenger with `text` and the page's address ready
+    to send. Facebook takes the address only (its preview reads the page)."""
+    message = f"{text}\n{page_url}"
+    # Translators: brand names: keep each exactly as it is.
+    telegram, whatsapp = gettext("Telegram"), gettext("WhatsApp")
+    # Translators: brand names: keep each exactly as it is.
+    viber, facebook = gettext("Viber"), gettext("Facebook")
+    return [
+        ShareLink(
+            telegram,
+            "https://t.me/share/url?" + urlencode({"url": page_url, "text": text}),
+        ),
+        ShareLink(whatsapp, "https://wa.me/?" + urlencode({"text": message})),
+        ShareLink(viber, "viber://forward?text=" + quote(message, safe="")),
+        ShareLink(
+            facebook,
+            "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": page_url}),
+        ),
+    ]

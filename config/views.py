@@ -24,6 +24,8 @@ Disallow: /desk/
 Disallow: /*/desk/
 Disallow: /thanks/
 Disallow: /*/thanks/
+Disallow: /stop-emails/
+Disallow: /*/stop-emails/
 """
 
 

@@ -20,14 +20,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from campaigns import rules
+from campaigns import photos, rules
 from campaigns.models import BudgetLine, Campaign
 from campaigns.money import CENT, AmountField, AmountInput, to_cents
 from campaigns.templatetags.money import format_money
-from donations.models import REFERENCE_LENGTH, normalize_reference
+from donations.models import REFERENCE_LENGTH, Spending, Update, normalize_reference
 from donations.pledging import PLEDGE_MIN, Donor, PledgeRefused
 
 SUGGESTED_AMOUNTS = [Decimal(n) for n in ("10", "25", "50", "100")]
+# A tick box's label, beside the box, ends without the colon other labels get
+# ("Stay anonymous", not "Stay anonymous:"), as in Django's admin.
+CHECKBOX_LABEL = ""
 OTHER = "other"
 MOST_NEEDED = ""
 
@@ -87,10 +90,13 @@ class PledgeForm(forms.Form):
         max_length=80,
         help_text=_("Shown with your pledge unless you stay anonymous."),
     )
-    is_anonymous = forms.BooleanField(label=_("Stay anonymous"), required=False)
+    is_anonymous = forms.BooleanField(
+        label=_("Stay anonymous"), required=False, label_suffix=CHECKBOX_LABEL
+    )
     show_amount = forms.BooleanField(
         label=_("Show my amount"),
         required=False,
+        label_suffix=CHECKBOX_LABEL,
         help_text=_("Off: the page shows your name and message, not the amount."),
     )
     email = forms.EmailField(
@@ -98,6 +104,12 @@ class PledgeForm(forms.Form):
         required=False,
         max_length=254,  # the column's length: longer would fail on PostgreSQL
         help_text=_("Optional and never shown: for your reference code and a receipt."),
+    )
+    wants_updates = forms.BooleanField(
+        label=_("Email me the team's updates"),
+        required=False,
+        label_suffix=CHECKBOX_LABEL,
+        help_text=_("Only with an email above; a link in each email stops them."),
     )
     message = forms.CharField(
         label=_("Message"),
@@ -281,6 +293,7 @@ class PledgeForm(forms.Form):
             email=data["email"],
             message=data["message"],
             language=language,
+            wants_updates=data["wants_updates"],
         )
 
 
@@ -370,7 +383,9 @@ class ConfirmedAmountForm(DeskForm):
     """
 
     amount = AmountField(label=_("Amount that arrived"), min_value=CENT)
-    confirm = forms.BooleanField(label=_("Yes, this is right"), required=False)
+    confirm = forms.BooleanField(
+        label=_("Yes, this is right"), required=False, label_suffix=CHECKBOX_LABEL
+    )
     confirmed_amount = forms.CharField(required=False, widget=forms.HiddenInput)
 
     currency: str = ""
@@ -605,6 +620,7 @@ class ReopenForm(DeskForm):
     stop_at_goal = forms.BooleanField(
         label=_("Stop at goal"),
         required=False,
+        label_suffix=CHECKBOX_LABEL,
         help_text=_(
             "A campaign whose collected money reached its goal reopens only with "
             "a larger goal (add a line or raise a target first) or with this "
@@ -673,3 +689,110 @@ class MessageForm(DeskForm):
     @property
     def hidden(self) -> bool:
         return self.cleaned_data["visibility"] == self.HIDDEN
+
+
+# ---------------------------------------------------------------------------
+# The admin's forms for the team's updates and spending report.
+# ---------------------------------------------------------------------------
+
+
+class PhotoUploadMixin:
+    """An optional photo through the photo pipeline (campaigns/photos.py): only
+    its pixels are kept, in a few widths, under a random name. `replaced_files`
+    lists the files of a photo it replaced (the admin deletes them on commit)."""
+
+    prepared: photos.PreparedPhoto | None = None
+    replaced_files: list[str] = []
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            self.prepared = photos.prepare(upload)
+        return upload
+
+    def apply_photo(self, instance) -> None:
+        if self.prepared is not None:
+            self.replaced_files = [v["name"] for v in instance.variants]
+            photos.apply(instance, self.prepared)
+
+
+UPLOAD_WIDGET = forms.ClearableFileInput(
+    attrs={"accept": "image/jpeg,image/png,image/webp"}
+)
+
+
+class UpdateForm(PhotoUploadMixin, forms.ModelForm):
+    upload = forms.FileField(
+        label=_("photo"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP, at most 10 MB and 40 megapixels."),
+        widget=UPLOAD_WIDGET,
+    )
+
+    class Meta:
+        model = Update
+        fields = ("campaign", "title", "body", "published", "published_at", "alt_text")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("published") and not cleaned.get("published_at"):
+            # Dated when published, unless the organizer gave a date.
+            cleaned["published_at"] = timezone.now()
+        if (self.prepared or self.instance.image) and not cleaned.get("alt_text"):
+            self.add_error(
+                "alt_text",
+                ValidationError(
+                    _("Say what the photo shows, for people who cannot see it."),
+                    code="required",
+                ),
+            )
+        return cleaned
+
+    def save(self, commit: bool = True) -> Update:
+        update = super().save(commit=False)
+        self.apply_photo(update)
+        if commit:
+            update.save()
+        return update
+
+
+class SpendingLineField(forms.ModelChoiceField):
+    def label_from_instance(self, line: BudgetLine) -> str:
+        return f"{line.campaign.title} — {line.label}"
+
+
+class SpendingForm(PhotoUploadMixin, forms.ModelForm):
+    """What was spent on one budget line. `lines` are the lines the user may
+    record spending on (their campaigns'): any other is refused."""
+
+    line = SpendingLineField(label=_("budget line"), queryset=BudgetLine.objects.none())
+    spent = AmountField(label=_("amount"), min_value=CENT)
+    upload = forms.FileField(
+        label=_("receipt photo"),
+        required=False,
+        help_text=_(
+            "Optional. Only the picture is kept: the file's hidden details "
+            "(place, camera, dates) are removed."
+        ),
+        widget=UPLOAD_WIDGET,
+    )
+
+    class Meta:
+        model = Spending
+        fields = ("line", "spent_on", "note")
+
+    def __init__(self, *args, lines=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if lines is not None:
+            self.fields["line"].queryset = lines
+        if self.instance.pk:
+            self.fields["spent"].initial = self.instance.amount.amount
+
+    def save(self, commit: bool = True) -> Spending:
+        spending = super().save(commit=False)
+        line = self.cleaned_data["line"]
+        spending.amount = Money(self.cleaned_data["spent"], line.campaign.currency)
+        self.apply_photo(spending)
+        if commit:
+            spending.save()
+        return spending

@@ -4,16 +4,19 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.core import signing
+from django.db import connection, models
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from campaigns import rules
 from campaigns.models import BudgetLine, Campaign, money_field
 from campaigns.money import to_cents
 
@@ -55,6 +58,17 @@ def normalize_reference(text: str) -> str:
     if label and len(whole) > REFERENCE_LENGTH:
         return compact(text[label.end() :])
     return whole
+
+
+STOP_EMAILS_SALT = "donations.stop-emails"
+
+
+def reference_for_stop_token(token: str) -> str | None:
+    """The reference a "stop emails" token was signed for, or None if forged."""
+    try:
+        return signing.Signer(salt=STOP_EMAILS_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
 
 
 def new_access_key() -> str:
@@ -222,6 +236,13 @@ class Pledge(models.Model):
         db_index=False,  # a partial index below
     )
     cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # What the donor chose on their own pages (donations/self_service.py).
+    wants_updates = models.BooleanField(_("email me the team's updates"), default=False)
+    transfer_sent_at = models.DateTimeField(
+        _("donor says the transfer was sent"), null=True, blank=True
+    )
+    # Set by the "stop emails" link: no email of any kind goes out after it.
+    emails_stopped_at = models.DateTimeField(null=True, blank=True)
 
     objects = PledgeQuerySet.as_manager()
 
@@ -276,6 +297,12 @@ class Pledge(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def stop_emails_path(self) -> str:
+        """The "stop emails" page of every email about this pledge: a signed
+        token, so it works without an account and names only the reference."""
+        token = signing.Signer(salt=STOP_EMAILS_SALT).sign(self.reference)
+        return reverse("donations:stop_emails", args=[token])
+
     # No get_absolute_url: the admin's "view on site" and other generic code
     # follow it, and this page belongs to the donor alone.
     def thanks_path(self) -> str:
@@ -292,10 +319,71 @@ class Pledge(models.Model):
         return Money(Decimal("0.00"), self.amount.currency)
 
     @property
+    def expires_at(self) -> datetime:
+        """When this pledge expires if still pending (reads its campaign:
+        select it with the pledge). "I've sent the transfer" postpones it."""
+        return rules.pledge_expires_at(
+            self.created_at,
+            expiry_days=self.campaign.pledge_expiry_days,
+            postponed_days=self.campaign.transfer_sent_days
+            if self.transfer_sent_at
+            else 0,
+        )
+
+    @property
     def public_name(self) -> str:
         if self.is_anonymous or not self.donor_name:
             return str(_("Anonymous"))
         return self.donor_name
+
+
+# One entry per pledge of a set, in one statement: what the write's own
+# transaction queues for many donors at once (expiry notes, reminders, a team's
+# update). The SELECT is the ORM's (`pledges`); tests/donations/test_emails.py
+# ties the column list to the model.
+QUEUE_STATEMENT = """
+INSERT INTO donations_outbox (
+    kind, pledge_id, update_id, created_at, attempts, next_attempt_at, sent_at,
+    last_error
+)
+SELECT %s, chosen.pledge_id, %s, %s, 0, %s, NULL, ''
+FROM ({pledges}) AS chosen
+"""
+
+
+class OutboxQuerySet(models.QuerySet):
+    def queue_for(
+        self,
+        pledges: models.QuerySet,
+        kind: str,
+        *,
+        now: datetime,
+        update: Update | None = None,
+    ) -> int:
+        """Queue one `kind` entry for each of `pledges` that has an email and
+        whose donor did not stop emails, in one INSERT … SELECT. Returns how
+        many were queued."""
+        chosen = (
+            pledges.exclude(email="")
+            .filter(emails_stopped_at__isnull=True)
+            .order_by()
+            .values(pledge_id=F("pk"))
+        )
+        sql, params = chosen.query.sql_with_params()
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                QUEUE_STATEMENT.format(pledges=sql),
+                [kind, update.pk if update else None, stamp, stamp, *params],
+            )
+            return cursor.rowcount
+
+    def finished_before(self, moment: datetime) -> OutboxQuerySet:
+        """Entries sent, dropped or given up, made before `moment`; but not
+        the reminder of a pledge still pending (it says "reminded already")."""
+        return self.filter(next_attempt_at__isnull=True, created_at__lt=moment).exclude(
+            kind=Outbox.Kind.REMINDER, pledge__status=Pledge.Status.PENDING
+        )
 
 
 class Outbox(models.Model):
@@ -309,14 +397,25 @@ class Outbox(models.Model):
 
     class Kind(models.TextChoices):
         PLEDGE_MADE = "pledge_made", _("Pledge made")
+        REMINDER = "reminder", _("Reminder before expiry")
+        RECEIPT = "receipt", _("Money received")
+        EXPIRED = "expired", _("Pledge expired")
+        UPDATE = "update", _("Team's update")
+        PLEDGE_LINK = "pledge_link", _("Pledge's page again")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="+")
+    # The update an UPDATE entry sends.
+    update = models.ForeignKey(
+        "Update", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
+
+    objects = OutboxQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("outgoing email")
@@ -327,6 +426,12 @@ class Outbox(models.Model):
                 fields=["next_attempt_at"],
                 condition=Q(next_attempt_at__isnull=False),
                 name="outbox_due_idx",
+            ),
+            # Pruning: only entries done with.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(next_attempt_at__isnull=True),
+                name="outbox_done_idx",
             ),
         ]
 
@@ -496,3 +601,123 @@ class StatementEntry(models.Model):
         return f"#{self.pk} {self.booked_on.isoformat()}{reference}"
 
 
+def update_photo_upload_to(instance, filename: str) -> str:
+    # The photo pipeline gives every file a random name; keep only that.
+    return f"photos/{filename}"
+
+
+class Update(models.Model):
+    """News the organizers post on the campaign page (Markdown through the
+    story's sanitiser, an optional photo through the photo pipeline). Title and
+    text have a column per language (donations/translation.py). Published for
+    the first time, it is emailed once to every donor who asked for updates."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="updates"
+    )
+    title = models.CharField(_("title"), max_length=140)
+    body = models.TextField(
+        _("text"), blank=True, help_text=_("Markdown, as in the story.")
+    )
+    published = models.BooleanField(_("published"), default=False)
+    published_at = models.DateTimeField(_("date"), null=True, blank=True)
+    # When it was queued for the donors who asked for updates: once only.
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    image = models.ImageField(
+        _("photo"),
+        upload_to=update_photo_upload_to,
+        width_field="width",
+        height_field="height",
+        blank=True,
+    )
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    variants = models.JSONField(default=list, editable=False)
+    alt_text = models.CharField(
+        _("alt text"),
+        max_length=250,
+        blank=True,
+        help_text=_("What the photo shows, for people who cannot see it."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("update")
+        verbose_name_plural = _("updates")
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "-published_at"], name="update_page_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(published=False) | Q(published_at__isnull=False),
+                name="update_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SpendingQuerySet(models.QuerySet):
+    def per_line(self, campaign: Campaign) -> dict[int, Decimal]:
+        """Budget line id -> what was spent on it, summed by the database (one
+        query; reads the campaign's lines: prefetch them)."""
+        return {
+            line: to_cents(total)
+            for line, total in self.filter(
+                line__in=[line.pk for line in campaign.lines.all()]
+            )
+            .values("line")
+            .annotate(total=Sum("amount"))
+            .values_list("line", "total")
+        }
+
+
+class Spending(models.Model):
+    """Money the organizers spent from a campaign, on one of its budget lines.
+
+    A spending has no campaign of its own: it is its line's campaign's, so it
+    can never sit on another campaign's line. The admin offers only the lines
+    of the user's campaigns."""
+
+    line = models.ForeignKey(
+        BudgetLine,
+        on_delete=models.PROTECT,
+        related_name="spending",
+        verbose_name=_("budget line"),
+    )
+    spent_on = models.DateField(_("date"))
+    amount = money_field(verbose_name=_("amount"))
+    note = models.CharField(_("what it paid for"), max_length=200, blank=True)
+    image = models.ImageField(
+        _("receipt photo"),
+        upload_to=update_photo_upload_to,
+        width_field="width",
+        height_field="height",
+        blank=True,
+    )
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    variants = models.JSONField(default=list, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SpendingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("spending")
+        verbose_name_plural = _("spending")
+        ordering = ["spent_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="spending_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spent_on} {self.amount}"
+
+    @property
+    def alt_text(self) -> str:
+        # What photo_img writes as the receipt photo's alt text.
+        return str(_("Receipt"))

@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -47,6 +47,8 @@ from donations.models import Outbox, Pledge, new_reference
 
 PLEDGE_MIN = Decimal(settings.ZBOR_PLEDGE_MIN)
 EXPIRED = "expired"
+# The cancel reason of a pledge its donor cancelled (donations/self_service.py).
+DONOR_CANCELLED = "donor"
 EXPIRY_BATCH = 1000
 
 
@@ -92,6 +94,7 @@ class Donor:
     email: str = ""
     message: str = ""
     language: str = ""
+    wants_updates: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -492,6 +495,7 @@ def _new_pledge(
         email=donor.email,
         message=donor.message.strip(),
         language=donor.language,
+        wants_updates=donor.wants_updates and bool(donor.email),
         # What save() gives it (auto_now_add), for the one statement too.
         created_at=timezone.now(),
     )
@@ -569,19 +573,22 @@ WITH counted AS (
         received_amount, received_amount_currency, reference, access_key,
         submission_token, donor_name, is_anonymous, show_amount, email, message,
         message_hidden, language, note, created_at, received_at, received_by_id,
-        cancelled_at, cancelled_by_id, cancel_reason
+        cancelled_at, cancelled_by_id, cancel_reason, wants_updates,
+        transfer_sent_at, emails_stopped_at
     )
     SELECT counted.id, %(line_id)s::bigint, %(kind)s, %(amount)s, counted.currency,
         %(status)s, NULL, NULL, %(reference)s, %(access_key)s, %(submission_token)s,
         %(donor_name)s, %(is_anonymous)s, %(show_amount)s, %(email)s, %(message)s,
-        FALSE, %(language)s, '', %(created_at)s, NULL, NULL, NULL, NULL, ''
+        FALSE, %(language)s, '', %(created_at)s, NULL, NULL, NULL, NULL, '',
+        %(wants_updates)s, NULL, NULL
     FROM counted
     RETURNING id, campaign_id, amount_currency
 ), mailed AS (
     INSERT INTO donations_outbox (
-        kind, pledge_id, created_at, attempts, next_attempt_at, sent_at, last_error
+        kind, pledge_id, update_id, created_at, attempts, next_attempt_at, sent_at,
+        last_error
     )
-    SELECT %(outbox_kind)s, made.id, %(created_at)s, 0, %(created_at)s, NULL, ''
+    SELECT %(outbox_kind)s, made.id, NULL, %(created_at)s, 0, %(created_at)s, NULL, ''
     FROM made
     WHERE %(email)s <> ''
 )
@@ -610,6 +617,7 @@ def _pledge_in_one_statement(pledge: Pledge, *, slug: str, now: datetime) -> boo
         "email": pledge.email,
         "message": pledge.message,
         "language": pledge.language,
+        "wants_updates": pledge.wants_updates,
         "outbox_kind": Outbox.Kind.PLEDGE_MADE,
     }
     # Inside a transaction (a test's, a caller's) a failed insert must not
@@ -695,6 +703,11 @@ def pledge_receive(
         },
         now=now,
     )
+    if pledge.kind == Pledge.Kind.PLEDGE:
+        # The donor's receipt, in this transaction; it says what arrived.
+        Outbox.objects.queue_for(
+            Pledge.objects.filter(pk=pledge.pk), Outbox.Kind.RECEIPT, now=now
+        )
     _after_money_moved(campaign, by=by, now=now)
     return pledge
 
@@ -836,14 +849,27 @@ def expire_pledges(
     return expired
 
 
+def _past_expiry(campaign: Campaign, now: datetime) -> Q:
+    """The pending pledges of `campaign` whose expiry (rules.pledge_expires_at)
+    has passed: "I've sent the transfer" gives a pledge the campaign's
+    `transfer_sent_days` more."""
+    return Q(
+        transfer_sent_at__isnull=True,
+        created_at__lt=rules.expiry_cutoff(now, campaign.pledge_expiry_days),
+    ) | Q(
+        transfer_sent_at__isnull=False,
+        created_at__lt=rules.expiry_cutoff(
+            now, campaign.pledge_expiry_days, campaign.transfer_sent_days
+        ),
+    )
+
+
 @transaction.atomic
 def _expire_batch(campaign_id: int, *, now: datetime, batch_size: int) -> int:
     campaign = _lock(campaign_id)
-    cutoff = rules.expiry_cutoff(now, campaign.pledge_expiry_days)
     ids = list(
-        Pledge.objects.filter(
-            campaign=campaign, status=Pledge.Status.PENDING, created_at__lt=cutoff
-        )
+        Pledge.objects.filter(_past_expiry(campaign, now), campaign=campaign)
+        .filter(status=Pledge.Status.PENDING)
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:batch_size]
     )
@@ -864,6 +890,8 @@ def _expire_batch(campaign_id: int, *, now: datetime, batch_size: int) -> int:
         cancelled_by=None,
         cancel_reason=EXPIRED,
     )
+    # Each donor's note that the pledge expired, queued with the expiry.
+    Outbox.objects.queue_for(batch, Outbox.Kind.EXPIRED, now=now)
     promised = to_cents(sums["promised"])
     campaign.promised = campaign.money(campaign.promised.amount - promised)
     campaign.supporters -= sums["count"]
@@ -891,6 +919,62 @@ def _expire_batch(campaign_id: int, *, now: datetime, batch_size: int) -> int:
         now=now,
     )
     return len(ids)
+
+
+def queue_reminders(*, now: datetime | None = None) -> int:
+    """Queue the reminder of every pending pledge (with an email) that expires
+    within its campaign's `reminder_days`, once per pledge. Idempotent; one
+    INSERT … SELECT per campaign (two cutoffs: pledges whose donor said the
+    transfer was sent expire later). Returns how many were queued."""
+    now = now or timezone.now()
+    queued = 0
+    pending = Pledge.objects.filter(status=Pledge.Status.PENDING).exclude(email="")
+    campaigns = Campaign.objects.filter(
+        pk__in=pending.values("campaign_id"), reminder_days__gt=0
+    ).only("pk", "pledge_expiry_days", "transfer_sent_days", "reminder_days")
+    for campaign in campaigns.order_by("pk"):
+        due = Q(pk__in=[])
+        for sent, postponed in ((False, 0), (True, campaign.transfer_sent_days)):
+            cutoff = rules.reminder_cutoff(
+                now, campaign.pledge_expiry_days, postponed, campaign.reminder_days
+            )
+            if cutoff is not None:
+                due |= Q(transfer_sent_at__isnull=not sent, created_at__lt=cutoff)
+        reminded = Outbox.objects.filter(kind=Outbox.Kind.REMINDER).values("pledge")
+        with transaction.atomic():
+            queued += Outbox.objects.queue_for(
+                pending.filter(due, campaign=campaign)
+                .exclude(_past_expiry(campaign, now))
+                .exclude(pk__in=reminded),
+                Outbox.Kind.REMINDER,
+                now=now,
+            )
+    return queued
+
+
+@transaction.atomic
+def pledge_transfer_sent(*, pledge: Pledge, now: datetime | None = None) -> Pledge:
+    """The donor says the transfer is on its way: dated on the pledge (shown on
+    the desk card), it postpones the pledge's expiry by the campaign's
+    `transfer_sent_days`. Only for a pending pledge, once; under the campaign's
+    lock, so an expiry batch running now sees it or expires the pledge first."""
+    now = now or timezone.now()
+    _lock(pledge.campaign_id)
+    Pledge.objects.filter(
+        pk=pledge.pk, status=Pledge.Status.PENDING, transfer_sent_at__isnull=True
+    ).update(transfer_sent_at=now)
+    pledge.refresh_from_db(fields=["status", "transfer_sent_at"])
+    if pledge.status != Pledge.Status.PENDING:
+        raise PledgeRefused("not_pending")
+    return pledge
+
+
+def pledge_stop_emails(*, pledge: Pledge, now: datetime | None = None) -> None:
+    """No more email of any kind about this pledge (the donor's "stop emails"
+    link): entries still waiting are dropped when their turn comes."""
+    Pledge.objects.filter(pk=pledge.pk, emails_stopped_at__isnull=True).update(
+        emails_stopped_at=now or timezone.now(), wants_updates=False
+    )
 
 
 def _unused_reference() -> str:

@@ -52,7 +52,7 @@ class Progress:
     supporters: int
     lines: list[LineProgress]
     recent: list[RecentSupporter]
-    time_left: timedelta | None
+    time_left: timedelta | None  # None when there is no deadline or no giving
 
     @property
     def fully_promised(self) -> bool:
@@ -120,6 +120,7 @@ def campaign_progress(campaign: Campaign, *, now: datetime | None = None) -> Pro
     and runs one query for the recent supporters."""
     now = now or timezone.now()
     states = campaign.line_states()
+    accepting = campaign.is_accepting_pledges(now)
     lines = [
         LineProgress(
             line=line,
@@ -135,7 +136,7 @@ def campaign_progress(campaign: Campaign, *, now: datetime | None = None) -> Pro
         campaign=campaign,
         state=campaign.state(now),
         closed_reason=campaign.effective_closed_reason(now),
-        accepting=campaign.is_accepting_pledges(now),
+        accepting=accepting,
         goal=campaign.goal,
         collected=campaign.money(campaign.collected.amount),
         promised=campaign.money(campaign.promised.amount),
@@ -145,5 +146,6 @@ def campaign_progress(campaign: Campaign, *, now: datetime | None = None) -> Pro
         supporters=campaign.supporters,
         lines=lines,
         recent=recent_supporters(campaign, now=now),
-        time_left=campaign.time_left(now),
+        # A campaign that takes no pledges counts no time down to its deadline.
+        time_left=campaign.time_left(now) if accepting else None,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from donations import statement_views, views
+from donations import self_service, statement_views, views
 
 app_name = "donations"
 
@@ -9,6 +9,15 @@ urlpatterns = [
     path("c/<slug:slug>/give/", views.pledge, name="pledge"),
     path("thanks/<str:access_key>/", views.thanks, name="thanks"),
     path("thanks/<str:access_key>/qr.svg", views.thanks_qr, name="thanks_qr"),
+    # The donor's own actions (no account: the address is the key).
+    path(
+        "thanks/<str:access_key>/sent/",
+        self_service.transfer_sent,
+        name="transfer_sent",
+    ),
+    path("thanks/<str:access_key>/cancel/", self_service.cancel, name="donor_cancel"),
+    path("stop-emails/<str:token>/", self_service.stop_emails, name="stop_emails"),
+    path("c/<slug:slug>/my-pledge/", self_service.pledge_link, name="pledge_link"),
     # The team's desk (staff only): every job done with money.
     path("desk/", views.desk, name="desk"),
     path("desk/p/<str:reference>/", views.pledge_card, name="desk_pledge"),

@@ -63,7 +63,7 @@ from donations.forms import (
     UndoForm,
 )
 from donations.models import Pledge, normalize_reference
-from donations.payment import epc_qr_svg, payment_details
+from donations.payment import amount_to_type, pay_by, payment_details, payment_qr_svg
 from donations.pledging import (
     CampaignNotAccepting,
     PledgeRefused,
@@ -82,6 +82,7 @@ from donations.pledging import (
 )
 from donations.progress import campaign_progress
 from donations.ratelimit import TOO_MANY, Refusal, limit_pledges
+from donations.updates import page_updates, spending_report
 
 BAD_INPUT = 400
 NOT_ACCEPTING = 409
@@ -91,12 +92,20 @@ NOT_ACCEPTING = 409
 @cache_page_by(campaign_page)
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The public campaign page: the story and lines from campaigns, the money
-    (progress, recent supporters, the way to give) from here. Fixed queries."""
+    (progress, recent supporters, the way to give), the team's updates and
+    spending report from here. Fixed queries."""
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines", "photos"), slug=slug
     )
+    progress = campaign_progress(campaign)
     return campaign_views.render_campaign_page(
-        request, campaign, extra_context={"progress": campaign_progress(campaign)}
+        request,
+        campaign,
+        extra_context={
+            "progress": progress,
+            "updates": page_updates(campaign),
+            "spending": spending_report(campaign, progress),
+        },
     )
 
 
@@ -246,6 +255,8 @@ def thanks(request: HttpRequest, access_key: str) -> HttpResponse:
             "pledge": pledge,
             "campaign": pledge.campaign,
             "payment": payment_details(pledge),
+            "pay_by": pay_by(pledge),
+            "amount_to_type": amount_to_type(pledge.amount.amount),
         },
     )
     response["Cache-Control"] = "no-store"
@@ -255,11 +266,13 @@ def thanks(request: HttpRequest, access_key: str) -> HttpResponse:
 
 @require_safe
 def thanks_qr(request: HttpRequest, access_key: str) -> HttpResponse:
-    """The EPC QR code as an SVG image (an <img src>, which the CSP allows)."""
+    """The code a banking app scans (EPC for EUR, the Polish 2D code for PLN) as
+    an SVG image (an <img src>, which the CSP allows)."""
     pledge = _pledge_by_key(access_key)
-    if not payment_details(pledge).has_qr:
-        raise Http404("No EPC QR code for this campaign.")
-    response = HttpResponse(epc_qr_svg(pledge), content_type="image/svg+xml")
+    svg = payment_qr_svg(pledge)
+    if svg is None:
+        raise Http404("No payment code for this campaign.")
+    response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -409,6 +422,7 @@ def _card(request: HttpRequest, pledge: Pledge, *, status: int = 200, **forms):
             "jobs": jobs,
             "errors": errors,
             "history": history,
+            "statement_entries": statements.entries_paying(pledge),
             **context,
         },
         status=status,
@@ -422,7 +436,6 @@ def _history(campaign: Campaign, reference: str) -> list[dict]:
         .select_related("actor")
         .order_by("-created_at", "-id")[:20]
     )
-            "statement_entries": statements.entries_paying(pledge),
     history = []
     for row in rows:
         details = row.details or {}
@@ -699,9 +712,9 @@ def staff_login(request: HttpRequest) -> HttpResponse:
     """The admin's login page (its form, with the lockout of config/auth.py).
 
     After logging in, a volunteer lands on the desk, the one place for their
-    work, in the language their browser or cookie prefers (the admin itself is
-    always English), unless the login was asked to lead to a page; everyone
-    else lands on the admin home."""
+    work, in the language their browser or cookie prefers (as the admin is:
+    config.i18n.StaffLanguageMiddleware), unless the login was asked to lead to
+    a page; everyone else lands on the admin home."""
     response = admin.site.login(request)
     logged_in = request.method == "POST" and isinstance(response, HttpResponseRedirect)
     if not logged_in or _asked_for_a_page(request):

@@ -53,7 +53,7 @@ def test_the_pledge_form_with_its_errors_and_the_thank_you_page(site, page, camp
     assert_accessible(page, "pledge form")
     page.get_by_role("radio", name="Other amount").check()
     page.get_by_role("textbox", name="Other amount").fill("0.10")
-    page.get_by_label("Email").fill("not an address")
+    page.locator("#id_email").fill("not an address")
     page.get_by_role("button", name="Pledge").click()
 
     # The errors are announced, listed at the top, and tied to their fields.
@@ -73,7 +73,7 @@ def test_the_pledge_form_with_its_errors_and_the_thank_you_page(site, page, camp
     assert_accessible(page, "pledge form with errors")
 
     page.get_by_role("textbox", name="Other amount").fill("40")
-    page.get_by_label("Email").fill("")
+    page.locator("#id_email").fill("")
     page.get_by_role("button", name="Pledge").click()
     expect(page.locator("h1")).to_have_text("Thank you for your pledge!")
     assert_accessible(page, "thank-you page")

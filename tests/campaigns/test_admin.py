@@ -32,6 +32,8 @@ def form_data(campaign=None, lines=(), photos=(), **overrides) -> dict:
         "stop_at_goal": "on",
         "published": "on",
         "pledge_expiry_days": "14",
+        "reminder_days": "2",
+        "transfer_sent_days": "7",
         "max_pledge": "10000",
         "account_holder": "Ales B.",
         "iban": "PL61 1090 1014 0000 0712 1981 2874",

@@ -4,6 +4,7 @@ import tempfile
 from io import StringIO
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 from djmoney.money import Money
@@ -12,6 +13,9 @@ from campaigns.models import Activity, BudgetLine, Campaign
 from donations.models import Pledge
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example-campaign.json"
+SEED_TITLE_RU = (
+    "Поможем бывшему политзаключённому Константину М. начать новую жизнь в Польше"
+)
 GOOD = {
     "title": "Winter coats for Ales B.",
     "slug": "ales",
@@ -80,6 +84,30 @@ class ImportCampaignTests(TestCase):
         campaign = Campaign.objects.get(slug="konstantin")
         self.assertEqual(campaign.goal, Money("2500", "EUR"))
         self.assertEqual(campaign.iban, "PL61109010140000071219812874")
+
+    def test_the_example_carries_every_text_in_every_language(self):
+        self.run_import(EXAMPLE.read_text())
+        campaign = Campaign.objects.get(slug="konstantin")
+        for code, _name in settings.LANGUAGES:
+            for name in ("title", "summary", "story", "over_goal_rule"):
+                with self.subTest(field=f"{name}_{code}"):
+                    self.assertTrue(getattr(campaign, f"{name}_{code}"))
+            for line in campaign.lines.all():
+                for name in ("label", "note"):
+                    with self.subTest(line=line.label_en, field=f"{name}_{code}"):
+                        self.assertTrue(getattr(line, f"{name}_{code}"))
+        self.assertIn("Рэчыцы", campaign.story_be)
+        self.assertEqual(
+            [line.label_uk for line in campaign.lines.all()],
+            [
+                "Оренда житла на перші три місяці",
+                "Їжа",
+                "Одяг і речі для дому",
+                "Погашення боргів",
+            ],
+        )
+        # The same texts as the demo's seed campaign (donations/demo.py).
+        self.assertEqual(campaign.title_ru, SEED_TITLE_RU)
 
     def test_an_update_matches_lines_by_label(self):
         self.run_import(GOOD)

@@ -1,10 +1,14 @@
 """The poster, its QR code, the progress badge and the link preview's text."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
+from html import unescape
+from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
 from django.test import override_settings
+from django.utils import timezone
 
 from campaigns.share import badge_svg
 from donations.pledging import Donor, campaign_close, pledge_create, pledge_receive
@@ -139,7 +143,8 @@ class BadgeTests(ZborTestCase):
         receive(self.campaign, "1250")
         response = self.client.get("/pl/c/konstantin/badge.svg")
         text = parse_svg(response.content).find(f"{SVG}text").text
-        self.assertTrue(text.endswith("50\u00a0%"), text)
+        # Polish writes the sign close up (CLDR, campaigns/templatetags/money.py).
+        self.assertTrue(text.endswith("· 50%"), text)
         self.assertIn("1\u00a0250\u00a0€", text)
 
     def test_it_costs_two_queries(self):
@@ -217,3 +222,155 @@ class LinkPreviewTests(ZborTestCase):
         response = self.client.get("/c/konstantin/")
         self.assertContains(response, 'href="/c/konstantin/poster/"')
         self.assertContains(response, 'href="/c/konstantin/badge.svg"')
+
+
+@override_settings(SITE_URL="https://zbor.example")
+class ShareLinksTests(ZborTestCase):
+    def links(self, path="/c/konstantin/") -> dict[str, str]:
+        html = self.client.get(path).content.decode()
+        section = html[html.index('class="share-links"') :].split("</ul>")[0]
+        found = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', section)
+        return {name: unescape(url) for url, name in found}
+
+    def test_the_page_links_to_each_messenger_with_its_address(self):
+        links = self.links()
+        self.assertEqual(sorted(links), ["Facebook", "Telegram", "Viber", "WhatsApp"])
+        page = "https://zbor.example/c/konstantin/"
+        title = self.campaign.title
+        telegram = parse_qs(urlsplit(links["Telegram"]).query)
+        self.assertTrue(links["Telegram"].startswith("https://t.me/share/url?"))
+        self.assertEqual(telegram, {"url": [page], "text": [title]})
+        whatsapp = parse_qs(urlsplit(links["WhatsApp"]).query)
+        self.assertTrue(links["WhatsApp"].startswith("https://wa.me/?"))
+        self.assertEqual(whatsapp["text"], [f"{title}\n{page}"])
+        self.assertTrue(links["Viber"].startswith("viber://forward?text="))
+        self.assertEqual(
+            unquote(links["Viber"].removeprefix("viber://forward?text=")),
+            f"{title}\n{page}",
+        )
+        facebook = parse_qs(urlsplit(links["Facebook"]).query)
+        self.assertEqual(facebook, {"u": [page]})
+
+    def test_the_polish_page_shares_the_polish_address(self):
+        telegram = parse_qs(urlsplit(self.links("/pl/c/konstantin/")["Telegram"]).query)
+        self.assertEqual(telegram["url"], ["https://zbor.example/pl/c/konstantin/"])
+
+    def test_nothing_of_the_messengers_is_loaded(self):
+        # Links only: no script, image, style sheet or frame from anywhere else.
+        html = self.client.get("/c/konstantin/").content.decode()
+        for tag in re.findall(r"<(?:script|img|link|iframe|source)\b[^>]*>", html):
+            with self.subTest(tag):
+                self.assertNotRegex(tag, r'(?:src|href|srcset)="(?!/|https://zbor)')
+
+    def test_the_share_page_offers_the_text_and_a_copy_button(self):
+        response = self.client.get("/c/konstantin/share/")
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, '<textarea id="snapshot"')
+        self.assertContains(response, 'data-copy-from="snapshot"')
+        self.assertContains(response, '<meta name="robots" content="noindex">')
+        self.assertContains(
+            self.client.get("/c/konstantin/"), 'href="/c/konstantin/share/"'
+        )
+        self.assertEqual(self.client.post("/c/konstantin/share/").status_code, 405)
+
+    def test_the_share_page_costs_two_queries(self):
+        with self.assertNumQueries(2):
+            self.client.get("/c/konstantin/share/")
+
+
+@override_settings(SITE_URL="https://zbor.example")
+class SnapshotTests(ZborTestCase):
+    def snapshot(self, path="/c/konstantin/share/") -> str:
+        return self.client.get(path).context["snapshot"]
+
+    def test_it_says_what_is_still_needed_line_by_line_with_exact_amounts(self):
+        receive(self.campaign, "1000", line=self.rent)
+        pledge(self.campaign, "12.50", line=self.food)
+        self.assertEqual(
+            self.snapshot(),
+            "Helping Konstantin M. start a new life in Poland\n"
+            "\n"
+            "€1,000 collected of €2,500\n"
+            "€1,487.50 still needed\n"
+            "\n"
+            "• Rent for the first three months: covered ✓\n"
+            "• Food: €387.50 still needed of €400\n"
+            "• Clothing and household items: €300 still needed of €300\n"
+            "• Paying off debts: €800 still needed of €800\n"
+            "\n"
+            "To give: choose an amount on the page; you get the account and a "
+            "reference code for your transfer.\n"
+            "https://zbor.example/c/konstantin/give/\n"
+            "\n"
+            "https://zbor.example/c/konstantin/",
+        )
+
+    def test_a_closed_campaign_says_what_each_line_got(self):
+        receive(self.campaign, "100", line=self.food)
+        campaign_close(campaign=self.campaign, reason="manual", by=None)
+        text = self.snapshot()
+        self.assertIn("The collection is over. Collected: €100", text)
+        self.assertIn("• Food: €100 of €400 received", text)
+        self.assertNotIn("still needed", text)
+        self.assertNotIn("To give", text)
+
+    def test_it_is_in_the_readers_language(self):
+        text = self.snapshot("/pl/c/konstantin/share/")
+        self.assertIn("2500\u00a0€", text.replace("2\u00a0500", "2500"))
+        self.assertTrue(text.endswith("https://zbor.example/pl/c/konstantin/"))
+
+
+class OgLocaleTests(ZborTestCase):
+    def test_each_language_names_its_territory(self):
+        for prefix, locale in (
+            ("", "en_GB"),
+            ("/pl", "pl_PL"),
+            ("/be", "be_BY"),
+            ("/ru", "ru_RU"),
+            ("/uk", "uk_UA"),
+        ):
+            with self.subTest(locale):
+                response = self.client.get(f"{prefix}/c/konstantin/")
+                self.assertContains(
+                    response, f'<meta property="og:locale" content="{locale}">'
+                )
+                alternates = re.findall(
+                    r'property="og:locale:alternate" content="([^"]+)"',
+                    response.content.decode(),
+                )
+                self.assertEqual(len(alternates), 4)
+                self.assertNotIn(locale, alternates)
+
+
+class NotAcceptingTests(ZborTestCase):
+    """A campaign past no deadline that takes no pledges (here: its lines are
+    gone) counts no days down anywhere."""
+
+    def setUp(self):
+        self.campaign.deadline = timezone.now() + timedelta(days=12)
+        self.campaign.save()
+
+    def test_an_open_campaign_counts_its_days_down(self):
+        self.assertContains(self.client.get("/c/konstantin/"), "12 days left")
+        self.assertContains(self.client.get("/"), "12 days left")
+        self.assertContains(
+            self.client.get("/c/konstantin/poster/"), "Scan to read the story and give:"
+        )
+
+    def test_one_that_takes_no_pledges_does_not(self):
+        self.campaign.lines.all().delete()
+        for path in ("/c/konstantin/", "/"):
+            with self.subTest(path):
+                response = self.client.get(path)
+                self.assertNotContains(response, "days left")
+                self.assertNotContains(response, "Time left")
+        poster = self.client.get("/c/konstantin/poster/")
+        self.assertNotContains(poster, "and give")
+        self.assertContains(poster, "Scan to read the story:")
+        self.assertNotContains(poster, "Until")
+
+    def test_a_closed_one_does_not_either(self):
+        campaign_close(campaign=self.campaign, reason="manual", by=None)
+        for path in ("/c/konstantin/", "/"):
+            with self.subTest(path):
+                self.assertNotContains(self.client.get(path), "days left")

@@ -75,7 +75,5 @@ def polish_csv(*transfers: Transfer) -> bytes:
     rows = [POLISH_CSV_HEADER]
     for t in transfers:
         amount = ("-" if t.debit else "") + t.amount.replace(".", ",")
-        rows.append(
-            f"{t.booked:%d.%m.%Y};{amount};{t.currency};{t.payer};{t.title}"
-        )
+        rows.append(f"{t.booked:%d.%m.%Y};{amount};{t.currency};{t.payer};{t.title}")
     return ("\n".join(rows) + "\n").encode("utf-8-sig")

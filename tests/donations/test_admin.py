@@ -71,11 +71,12 @@ class PledgeAdminTests(TeamTestCase):
         self.assertEqual(response.status_code, 200)
         content = response.content.decode()
         self.assertIn(f'href="{desk_url(self.made)}"', content)
-        # The only forms on the page are the admin's own logout and theme.
+        # The only forms on the page are the admin's own logout and theme, and
+        # the staff language switcher (its "next" address).
         fields = set(
             re.findall(r'<(?:input|select|textarea)[^>]*name="([^"]+)"', content)
         )
-        self.assertEqual(fields - {"csrfmiddlewaretoken"}, set())
+        self.assertEqual(fields - {"csrfmiddlewaretoken", "next"}, set())
         for text in ("Mark received", "Cancel pledge", 'name="_save"'):
             self.assertNotIn(text, content)
 

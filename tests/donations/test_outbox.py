@@ -208,8 +208,8 @@ class SendingTests(DonationsTestCase):
         )
         send_due()
         message = mail.outbox[0]
-        self.assertIn(f"Ваша обіцянка {made.reference}: як оплатити", message.subject)
-        self.assertIn("Дякуємо за обіцянку", message.body)
+        self.assertIn(f"Ваш внесок {made.reference}: як оплатити", message.subject)
+        self.assertIn("Дякуємо, що підтримуєте збір", message.body)
         self.assertIn(f"/uk/thanks/{made.access_key}/", message.body)
 
     def test_it_sends_in_bounded_batches_oldest_first(self):

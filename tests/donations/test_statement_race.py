@@ -53,9 +53,9 @@ class StatementRacingTheDeskTests(TransactionTestCase):
         self.assertEqual(Totals.stored(campaign), Pledge.objects.totals_for(campaign))
         self.assertEqual(campaign.collected.amount, Decimal("25") * PLEDGES)
         receipts = Counter(
-            Activity.objects.filter(
-                action=Activity.Action.PLEDGE_RECEIVED
-            ).values_list("reference", flat=True)
+            Activity.objects.filter(action=Activity.Action.PLEDGE_RECEIVED).values_list(
+                "reference", flat=True
+            )
         )
         self.assertEqual(set(receipts.values()), {1})
         self.assertEqual(len(receipts), PLEDGES)

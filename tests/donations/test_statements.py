@@ -398,7 +398,9 @@ class ConfirmTests(StatementTestCase):
         Campaign.objects.filter(pk=self.campaign.pk).update(stop_at_goal=True)
         big = coded(self.campaign, "2450", "B2GGFT22")
         review = self.review(
-            self.bring(Transfer("50.00", "H88PMGW3"), Transfer("2450.00", big.reference))
+            self.bring(
+                Transfer("50.00", "H88PMGW3"), Transfer("2450.00", big.reference)
+            )
         )
         self.confirm_all(review)
         campaign = self.assertTotalsExact(self.campaign)

@@ -264,7 +264,13 @@ class PurgeTeamWordsTests(DonationsTestCase):
         self.assertEqual(first.records, 5)
         record = Activity.objects.get(action=A.DONOR_DATA_PURGED)
         self.assertEqual(
-            record.details, {"pledges": 6, "records": 5, "retention_days": 90}
+            record.details,
+            {
+                "pledges": 6,
+                "records": 5,
+                "statement_entries": 0,
+                "retention_days": 90,
+            },
         )
         again = purge_donor_data(retention=timedelta(days=90))
         self.assertEqual((again.pledges, again.campaigns, again.records), (0, 0, 0))

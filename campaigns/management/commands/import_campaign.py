@@ -11,7 +11,7 @@ Every import is written to the campaign's Activity record.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from djmoney.money import Money
 
-from campaigns import rules
+from campaigns import contact, rules
 from campaigns.forms import clean_bic, clean_iban, clean_target
 from campaigns.models import Activity, BudgetLine, Campaign
 from campaigns.money import to_cents
@@ -43,6 +43,14 @@ OPTIONAL = {
     "payment_other": "",
     "over_goal_rule": "",
     "fallback_languages": "",
+    "organizer": "",
+    "contact_email": "",
+    "contact_telegram": "",
+    "contact_signal": "",
+    "contact_phone": "",
+    "attested_by": "",
+    "attested_on": None,
+    "attestation_url": "",
 }
 TEXT_FIELDS = (
     "title",
@@ -60,6 +68,13 @@ TEXT_FIELDS = (
     "payment_other",
     "over_goal_rule",
     "fallback_languages",
+    "organizer",
+    "contact_email",
+    "contact_telegram",
+    "contact_signal",
+    "contact_phone",
+    "attested_by",
+    "attestation_url",
 )
 LINE_FIELDS = {"label", "target", "note"}
 # Texts that may be given per language: "title": {"en": "…", "be": "…"}, or
@@ -84,7 +99,16 @@ PLAIN_FIELDS = (
     "iban",
     "bic",
     "bank_name",
+    "contact_email",
+    "contact_telegram",
+    "contact_signal",
+    "contact_phone",
+    "attested_by",
+    "attested_on",
+    "attestation_url",
 )
+# The file's names for model fields that are called otherwise.
+RENAMED = {"beneficiary_name": "beneficiary", "organizer_name": "organizer"}
 VIA = "import_campaign"
 
 
@@ -147,7 +171,14 @@ def check(data: Any) -> dict:
         if not isinstance(data[name], bool):
             raise bad_file(name, data[name], "must be true or false")
     data["deadline"] = check_deadline(data["deadline"])
-    for name, cleaner in (("iban", clean_iban), ("bic", clean_bic)):
+    data["attested_on"] = check_date("attested_on", data["attested_on"])
+    for name, cleaner in (
+        ("iban", clean_iban),
+        ("bic", clean_bic),
+        ("contact_telegram", contact.clean_telegram),
+        ("contact_signal", contact.clean_signal),
+        ("contact_phone", contact.clean_phone),
+    ):
         try:
             data[name] = cleaner(data[name])
         except ValidationError as error:
@@ -205,6 +236,17 @@ def check_deadline(value: Any) -> datetime | None:
             "give the UTC offset, like 2026-12-24T18:00:00+01:00",
         )
     return deadline
+
+
+def check_date(name: str, value: Any) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_file(name, value, "must be a date like 2026-11-20, or null")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise bad_file(name, value, "not a date like 2026-11-20") from error
 
 
 def check_lines(lines: Any) -> list[dict]:
@@ -267,6 +309,7 @@ def import_campaign(data: dict) -> tuple[Campaign, bool]:
     before = campaign_values(campaign)
     was_published = campaign.published
     campaign.beneficiary_name = data["beneficiary"]
+    campaign.organizer_name = data["organizer"]
     set_texts(campaign, data, TRANSLATED)
     for name in PLAIN_FIELDS:
         setattr(campaign, name, data[name])
@@ -341,7 +384,7 @@ def import_lines(campaign: Campaign, items: list[dict]) -> dict[str, list[dict]]
 
 def campaign_values(campaign: Campaign) -> dict[str, Any]:
     names = [
-        "beneficiary_name",
+        *RENAMED,
         *(f"{name}_{code}" for name in TRANSLATED for code in LANGUAGES),
         *PLAIN_FIELDS,
     ]
@@ -386,8 +429,8 @@ def full_clean(instance, data: dict, *, exclude: list[str], prefix: str = "") ->
 
 def file_field(field: str, data: dict) -> tuple[str, Any]:
     """The file's name for a model field ("title.be" for title_be), and its value."""
-    if field == "beneficiary_name":
-        return "beneficiary", data.get("beneficiary")
+    if field in RENAMED:
+        return RENAMED[field], data.get(RENAMED[field])
     base, _, code = field.rpartition("_")
     if base in TRANSLATED + TRANSLATED_LINE and code in LANGUAGES:
         if code == "en":

@@ -3,13 +3,15 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from donations.outbox import BATCH_SIZE, send_due
+from donations.outbox import BATCH_SIZE, prune_finished, send_due
 
 
 class Command(BaseCommand):
     help = (
-        "Send the emails waiting in the outbox (donors' reference codes), with "
-        "retries and backoff. Without --loop, one pass: every minute from cron. "
+        "Send the emails waiting in the outbox (donors' reference codes, "
+        "reminders, receipts, updates), with retries and backoff, and delete "
+        "entries done with for a month. Without --loop, one pass: every minute "
+        "from cron. "
         "With --loop, until stopped (make run, a systemd unit). Several workers "
         "may run at once: none sends what another is sending."
     )
@@ -66,6 +68,7 @@ class Command(BaseCommand):
     def send_all_due(self, limit: int) -> tuple[int, int]:
         """Batches while they send something: a batch that sends nothing found
         nothing due, or a mail server that is down (try again next pass)."""
+        prune_finished()
         sent = failed = 0
         while True:
             batch_sent, batch_failed = send_due(limit=limit)
