@@ -1,10 +1,11 @@
 """Demo data for a developer's machine: four campaigns, three accounts and
 their pledges, for `manage.py load_demo` (only with DEBUG on).
 
-Safe to run again: campaigns are found by slug, lines by label, accounts by
-username, so a second run updates what the first one created. Pledges are made
-through the write functions like real ones, and each campaign gets them only
-once (when it has none). The result: Konstantin's collection in progress,
+Every text is in the five languages of the site. Safe to run again: campaigns
+are found by slug, lines by English label, accounts by username, so a second
+run updates what the first one created. Pledges are made through the write
+functions like real ones, and each campaign gets them only once (when it has
+none). The result: Konstantin's collection in progress,
 Alesia's goal promised with money still on its way, Siarhei's past collection
 closed.
 """
@@ -12,9 +13,11 @@ closed.
 from __future__ import annotations
 
 import io
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -27,7 +30,11 @@ from campaigns.permissions import ORGANIZERS_GROUP, VOLUNTEERS_GROUP
 from donations.models import Pledge
 from donations.pledging import Donor, gift_record, pledge_create, pledge_receive
 
-SEED_STORY = """\
+# Every text of the demo campaigns in the five languages of the site, each
+# written as a native speaker would write it for a donation page (names too:
+# Канстанцін, Константин, Костянтин), so `make run` shows whole pages.
+SEED_STORY = {
+    "en": """\
 I grew up in Rechytsa, in the south of Belarus. I had a job, a girlfriend and a \
 quiet life, until the evening of **9 August 2020**, the day of the presidential \
 election.
@@ -61,7 +68,224 @@ start again on my own feet.
 > Thank you, in advance, for any help.
 
 — Konstantin M.
-"""
+""",
+    "pl": """\
+Pochodzę z Rzeczycy na południu Białorusi. Miałem pracę, dziewczynę i spokojne \
+życie — do wieczoru **9 sierpnia 2020 roku**, dnia wyborów prezydenckich.
+
+## Trzy lata za próbę pomocy
+
+Tego wieczoru poszedłem z przyjaciółmi do centrum miasta, gdzie zebrała się \
+niewielka grupa ludzi rozmawiających o wyborach. Przyjechali funkcjonariusze i \
+zaczęli zabierać ludzi, jednego po drugim. Kiedy zobaczyłem, jak ciągną jakiegoś \
+chłopaka, próbowałem odepchnąć od niego milicjanta. Nie zdołałem go obronić, a \
+sam zapłaciłem za to trzema latami życia.
+
+Przyszli po mnie 12 maja 2021 roku o piątej rano. Po dziesięciu dniach aresztu \
+administracyjnego wszczęto przeciwko mnie sprawę karną, a 22 września 2021 roku \
+zostałem skazany na trzy lata kolonii karnej. Wolałbym nie opisywać tych lat.
+
+## Wyjazd
+
+Wyszedłem na wolność w lutym 2024 roku. Milicja ciągle przychodziła późno w \
+nocy do mieszkania mojego brata, gdzie mieszka małe dziecko — niby na „kontrole \
+profilaktyczne”. Potem bez żadnego zawiadomienia wszczęto przeciwko mnie nową \
+sprawę. Zrozumiałem, że nie zostawią mnie w spokoju, dopóki znowu nie trafię za \
+kraty, i **3 kwietnia 2024 roku** wyjechałem z Białorusi.
+
+## Nowy początek
+
+Złożyłem w Polsce wniosek o ochronę międzynarodową. Dopóki nie mam dokumentów, \
+nie mogę pracować, a od wyjścia na wolność żyję z pożyczonych pieniędzy. Jeśli \
+przez pierwsze miesiące będę miał dach nad głową i spłacę długi, stanę na nogi i \
+zacznę wszystko od nowa.
+
+> Z góry dziękuję za każdą pomoc.
+
+— Konstantin M.
+""",
+    "be": """\
+Я вырас у Рэчыцы, на поўдні Беларусі. У мяне была праца, дзяўчына і спакойнае \
+жыццё — да вечара **9 жніўня 2020 года**, дня прэзідэнцкіх выбараў.
+
+## Тры гады за спробу дапамагчы
+
+Таго вечара мы з сябрамі далучыліся да невялікага натоўпу ў цэнтры горада: \
+людзі абмяркоўвалі выбары. Прыехалі сілавікі і пачалі забіраць людзей аднаго за \
+адным. Калі я ўбачыў, як цягнуць нейкага хлопца, я паспрабаваў адапхнуць ад яго \
+міліцыянера. Выратаваць хлопца я не змог, а сам заплаціў за гэта трыма гадамі \
+жыцця.
+
+Па мяне прыйшлі 12 мая 2021 года а пятай гадзіне раніцы. Пасля дзесяці сутак \
+адміністрацыйнага арышту завялі крымінальную справу, і 22 верасня 2021 года мяне \
+асудзілі на тры гады калоніі. Пра гэтыя гады я лепш не буду расказваць.
+
+## Ад'езд
+
+Я выйшаў на волю ў лютым 2024 года. Міліцыя ўвесь час прыходзіла позна ўначы ў \
+кватэру майго брата, дзе жыве маленькае дзіця, — нібыта на «прафілактычныя \
+праверкі». Потым на мяне без усякага папярэджання завялі новую справу. Я \
+зразумеў, што мяне не пакінуць у спакоі, пакуль зноў не пасадзяць, і **3 \
+красавіка 2024 года** з'ехаў з Беларусі.
+
+## Пачаць спачатку
+
+У Польшчы я падаў заяву на міжнародную абарону. Пакуль няма дакументаў, \
+працаваць я не магу і з дня вызвалення жыву ў доўг. Калі на першыя месяцы ў мяне \
+будзе дах над галавой і я раздам даўгі, я змагу стаць на ногі і пачаць усё \
+спачатку.
+
+> Загадзя дзякую за ўсякую дапамогу.
+
+— Канстанцін М.
+""",
+    "ru": """\
+Я вырос в Речице, на юге Беларуси. У меня была работа, девушка и спокойная \
+жизнь — до вечера **9 августа 2020 года**, дня президентских выборов.
+
+## Три года за попытку помочь
+
+В тот вечер мы с друзьями присоединились к небольшой толпе в центре города: \
+люди обсуждали выборы. Приехали силовики и начали забирать людей одного за \
+другим. Когда я увидел, как тащат какого-то парня, я попытался оттолкнуть от \
+него милиционера. Спасти его я не смог, а сам заплатил за это тремя годами \
+жизни.
+
+За мной пришли 12 мая 2021 года в пять утра. После десяти суток \
+административного ареста завели уголовное дело, и 22 сентября 2021 года меня \
+приговорили к трём годам колонии. Об этих годах я лучше промолчу.
+
+## Отъезд
+
+Я вышел на свободу в феврале 2024 года. Милиция постоянно приходила поздно ночью \
+в квартиру моего брата, где живёт маленький ребёнок, — якобы на \
+«профилактические проверки». Потом против меня без всякого уведомления завели \
+новое дело. Я понял, что меня не оставят в покое, пока снова не посадят, и **3 \
+апреля 2024 года** уехал из Беларуси.
+
+## Начать сначала
+
+В Польше я подал заявление на международную защиту. Пока нет документов, \
+работать я не могу и со дня освобождения живу в долг. Если на первые месяцы у \
+меня будет крыша над головой и я раздам долги, я смогу встать на ноги и начать \
+всё сначала.
+
+> Заранее благодарю за любую помощь.
+
+— Константин М.
+""",
+    "uk": """\
+Я виріс у Річиці, на півдні Білорусі. У мене була робота, дівчина і спокійне \
+життя — до вечора **9 серпня 2020 року**, дня президентських виборів.
+
+## Три роки за спробу допомогти
+
+Того вечора ми з друзями приєдналися до невеликого натовпу в центрі міста: люди \
+обговорювали вибори. Приїхали силовики й почали забирати людей одного за одним. \
+Коли я побачив, як тягнуть якогось хлопця, я спробував відштовхнути від нього \
+міліціонера. Врятувати його я не зміг, а сам заплатив за це трьома роками \
+життя.
+
+По мене прийшли 12 травня 2021 року о п'ятій ранку. Після десяти діб \
+адміністративного арешту порушили кримінальну справу, і 22 вересня 2021 року \
+мене засудили до трьох років колонії. Про ці роки я краще промовчу.
+
+## Від'їзд
+
+Я вийшов на волю в лютому 2024 року. Міліція постійно приходила пізно вночі до \
+квартири мого брата, де живе маленька дитина, — нібито на «профілактичні \
+перевірки». Потім проти мене без жодного повідомлення відкрили нову справу. Я \
+зрозумів, що мене не залишать у спокої, доки знову не посадять, і **3 квітня \
+2024 року** виїхав з Білорусі.
+
+## Почати спочатку
+
+У Польщі я подав заяву на міжнародний захист. Поки немає документів, я не можу \
+працювати і від дня звільнення живу в борг. Якщо на перші місяці в мене буде дах \
+над головою і я віддам борги, я зможу стати на ноги й почати все спочатку.
+
+> Наперед дякую за будь-яку допомогу.
+
+— Костянтин М.
+""",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """A budget line: its target and its texts, by language."""
+
+    target: str
+    label: dict[str, str]
+    note: dict[str, str] = field(default_factory=dict)
+
+
+SEED_LINES = [
+    Line(
+        "1000",
+        label={
+            "en": "Rent for the first three months",
+            "pl": "Czynsz za pierwsze trzy miesiące",
+            "be": "Арэнда жылля на першыя тры месяцы",
+            "ru": "Аренда жилья на первые три месяца",
+            "uk": "Оренда житла на перші три місяці",
+        },
+        note={
+            "en": "A room, deposit included",
+            "pl": "Pokój, razem z kaucją",
+            "be": "Пакой, разам з заставай",
+            "ru": "Комната, включая залог",
+            "uk": "Кімната, разом із заставою",
+        },
+    ),
+    Line(
+        "400",
+        label={"en": "Food", "pl": "Jedzenie", "be": "Ежа", "ru": "Еда", "uk": "Їжа"},
+        note={
+            "en": "Groceries for the first three months",
+            "pl": "Zakupy spożywcze na pierwsze trzy miesiące",
+            "be": "Прадукты на першыя тры месяцы",
+            "ru": "Продукты на первые три месяца",
+            "uk": "Продукти на перші три місяці",
+        },
+    ),
+    Line(
+        "300",
+        label={
+            "en": "Clothing and household items",
+            "pl": "Ubrania i rzeczy do domu",
+            "be": "Адзенне і рэчы для дому",
+            "ru": "Одежда и вещи для дома",
+            "uk": "Одяг і речі для дому",
+        },
+        note={
+            "en": "Winter clothes, bedding, kitchen basics",
+            "pl": "Ciepłe ubrania, pościel, podstawowe naczynia",
+            "be": "Зімовае адзенне, пасцельная бялізна, самы патрэбны посуд",
+            "ru": "Зимняя одежда, постельное бельё, самая нужная посуда",
+            "uk": "Зимовий одяг, постільна білизна, найпотрібніший посуд",
+        },
+    ),
+    Line(
+        "800",
+        label={
+            "en": "Paying off debts",
+            "pl": "Spłata długów",
+            "be": "Пагашэнне даўгоў",
+            "ru": "Погашение долгов",
+            "uk": "Погашення боргів",
+        },
+        note={
+            "en": "Money borrowed from friends since his release",
+            "pl": "Pieniądze pożyczone od znajomych od wyjścia na wolność",
+            "be": "Грошы, пазычаныя ў сяброў пасля вызвалення",
+            "ru": "Деньги, занятые у друзей после освобождения",
+            "uk": "Гроші, позичені в друзів після звільнення",
+        },
+    ),
+]
+# The texts given per language ({"en": …, "pl": …}); English is required.
+TRANSLATED = ("title", "summary", "story", "payment_other", "over_goal_rule")
 
 
 def load_demo(*, now: datetime) -> tuple[dict[str, Campaign], list[tuple[str, str]]]:
@@ -70,7 +294,53 @@ def load_demo(*, now: datetime) -> tuple[dict[str, Campaign], list[tuple[str, st
     campaigns = load_campaigns(now=now)
     accounts = load_accounts(campaigns)
     load_demo_pledges(campaigns, now=now)
+    load_demo_report(campaigns["konstantin"], now=now)
     return campaigns, accounts
+
+
+SEED_UPDATE = {
+    "title": {
+        "en": "Konstantin has a flat",
+        "pl": "Konstanty ma mieszkanie",
+        "be": "У Канстанціна ёсць кватэра",
+        "ru": "У Константина есть квартира",
+        "uk": "Костянтин має квартиру",
+    },
+    "body": {
+        "en": "He **signed** the lease today. Thank you, everyone who gave!",
+        "pl": "Dziś **podpisał** umowę najmu. Dziękujemy wszystkim, którzy wsparli!",
+        "be": "Сёння ён **падпісаў** дамову арэнды. Дзякуй усім, хто падтрымаў!",
+        "ru": "Сегодня он **подписал** договор аренды. Спасибо всем, кто поддержал!",
+        "uk": "Сьогодні він **підписав** договір оренди. Дякуємо всім, хто підтримав!",
+    },
+}
+
+
+def load_demo_report(campaign: Campaign, *, now: datetime) -> None:
+    """One published update and the first rent paid, for the seed campaign."""
+    from donations.models import Spending, Update
+
+    Update.objects.update_or_create(
+        campaign=campaign,
+        title_en=SEED_UPDATE["title"]["en"],
+        defaults={
+            **in_each_language("title", SEED_UPDATE["title"]),
+            **in_each_language("body", SEED_UPDATE["body"]),
+            "published": True,
+            "published_at": now - timedelta(days=1),
+            # Demo donors have example addresses: nothing to send them.
+            "emailed_at": now - timedelta(days=1),
+        },
+    )
+    rent = campaign.lines.order_by("position").first()
+    Spending.objects.update_or_create(
+        line=rent,
+        note="First month's rent and deposit",
+        defaults={
+            "spent_on": (now - timedelta(days=1)).date(),
+            "amount": Money(Decimal("550.00"), campaign.currency),
+        },
+    )
 
 
 def load_campaigns(*, now: datetime) -> dict[str, Campaign]:
@@ -85,16 +355,60 @@ def load_campaigns(*, now: datetime) -> dict[str, Campaign]:
     campaigns = {}
     campaigns["konstantin"] = upsert_campaign(
         slug="konstantin",
-        title=(
-            "Helping former political prisoner Konstantin M. start a new life in Poland"
-        ),
+        title={
+            "en": (
+                "Helping former political prisoner Konstantin M. start a new life "
+                "in Poland"
+            ),
+            "pl": (
+                "Pomóżmy byłemu więźniowi politycznemu Konstantinowi M. zacząć "
+                "nowe życie w Polsce"
+            ),
+            "be": (
+                "Дапаможам былому палітвязню Канстанціну М. пачаць новае жыццё ў "
+                "Польшчы"
+            ),
+            "ru": (
+                "Поможем бывшему политзаключённому Константину М. начать новую "
+                "жизнь в Польше"
+            ),
+            "uk": (
+                "Допоможімо колишньому політв'язню Костянтину М. почати нове життя "
+                "в Польщі"
+            ),
+        },
         beneficiary_name="Konstantin M.",
+        # No city: where he lives is his to tell (PRODUCT: nothing we publish
+        # may expose the beneficiary).
         city="",
         country="Poland",
-        summary=(
-            "Jailed for three years after trying to help a stranger at a protest, "
-            "Konstantin fled Belarus in 2024 and is starting over in Poland."
-        ),
+        summary={
+            "en": (
+                "Jailed for three years after trying to help a stranger at a "
+                "protest, Konstantin fled Belarus in 2024 and is starting over in "
+                "Poland."
+            ),
+            "pl": (
+                "Konstantin spędził trzy lata w kolonii karnej za to, że na "
+                "proteście próbował obronić nieznajomego. W 2024 roku musiał "
+                "uciekać z Białorusi i teraz zaczyna wszystko od nowa w Polsce."
+            ),
+            "be": (
+                "За спробу заступіцца за незнаёмага на акцыі пратэсту Канстанцін "
+                "адбыў тры гады ў калоніі. У 2024 годзе ён быў вымушаны пакінуць "
+                "Беларусь і цяпер пачынае жыццё нанова ў Польшчы."
+            ),
+            "ru": (
+                "За попытку заступиться за незнакомца на акции протеста Константин "
+                "провёл три года в колонии. В 2024 году он был вынужден уехать из "
+                "Беларуси и теперь начинает жизнь заново в Польше."
+            ),
+            "uk": (
+                "За спробу заступитися за незнайомця на акції протесту Костянтин "
+                "відбув три роки в колонії. У 2024 році він був змушений виїхати з "
+                "Білорусі й тепер починає життя наново в Польщі."
+            ),
+        },
         story=SEED_STORY,
         currency="EUR",
         published=True,
@@ -102,67 +416,304 @@ def load_campaigns(*, now: datetime) -> dict[str, Campaign]:
         iban="PL61109010140000071219812874",
         bic="WBKPPLPP",
         bank_name="Demo Bank",
-        lines=[
-            ("Rent for the first three months", "1000"),
-            ("Food", "400"),
-            ("Clothing and household items", "300"),
-            ("Paying off debts", "800"),
-        ],
+        organizer_name="Belarusian House in Warsaw",
+        contact_email="help@example.org",
+        contact_telegram="@zbor_demo",
+        attested_by="Dapamoga Foundation",
+        attested_on=date(2026, 11, 20),
+        attestation_url="https://example.org/confirmed/konstantin",
+        lines=SEED_LINES,
         photo_alt="A drawing of a small room with a window and a table",
     )
     campaigns["alesia-laptop"] = upsert_campaign(
         slug="alesia-laptop",
-        title="A laptop and a course for Alesia K.",
+        title={
+            "en": "A laptop and a course for Alesia K.",
+            "pl": "Laptop i kurs dla Alesi K.",
+            "be": "Ноўтбук і курсы для Алесі К.",
+            "ru": "Ноутбук и курсы для Алеси К.",
+            "uk": "Ноутбук і курси для Алесі К.",
+        },
         beneficiary_name="Alesia K.",
-        city="Białystok",
+        # The city is in the texts, where each language writes its name.
+        city="",
         country="Poland",
-        summary="Alesia wants to retrain as a software tester after leaving Belarus.",
-        story=(
-            "Alesia taught music for twelve years. In Poland she is learning "
-            "to test software, and needs a laptop of her own and the last "
-            "part of her course.\n\n- a second-hand laptop\n- the course fee\n"
-            "- bus tickets to the classes"
-        ),
+        summary={
+            "en": (
+                "After leaving Belarus, Alesia is retraining in Białystok as a "
+                "software tester."
+            ),
+            "pl": (
+                "Alesia wyjechała z Białorusi i w Białymstoku przekwalifikowuje się "
+                "na testerkę oprogramowania."
+            ),
+            "be": (
+                "Алеся з'ехала з Беларусі і ў Беластоку вучыцца на тэсціроўшчыцу "
+                "праграмнага забеспячэння."
+            ),
+            "ru": (
+                "Алеся уехала из Беларуси и теперь в Белостоке переучивается на "
+                "тестировщицу программного обеспечения."
+            ),
+            "uk": (
+                "Алеся виїхала з Білорусі й тепер у Білостоці перекваліфіковується "
+                "на тестувальницю програмного забезпечення."
+            ),
+        },
+        story={
+            "en": (
+                "Alesia taught music for twelve years. In Poland she is learning "
+                "to test software, and needs a laptop of her own and the last "
+                "part of her course.\n\n- a second-hand laptop\n- the course fee\n"
+                "- bus tickets to the classes"
+            ),
+            "pl": (
+                "Alesia przez dwanaście lat uczyła muzyki. W Polsce uczy się "
+                "testowania oprogramowania i potrzebuje własnego laptopa oraz "
+                "pieniędzy na ostatnią część kursu.\n\n- używany laptop\n"
+                "- opłata za kurs\n- bilety autobusowe na zajęcia"
+            ),
+            "be": (
+                "Алеся дванаццаць гадоў выкладала музыку. У Польшчы яна вучыцца "
+                "тэсціраваць праграмы, і ёй патрэбны свой ноўтбук і грошы на "
+                "апошнюю частку курсаў.\n\n- ужываны ноўтбук\n- аплата курсаў\n"
+                "- праязныя на аўтобус да заняткаў"
+            ),
+            "ru": (
+                "Алеся двенадцать лет преподавала музыку. В Польше она учится "
+                "тестировать программы, и ей нужны собственный ноутбук и деньги "
+                "на последнюю часть курса.\n\n- подержанный ноутбук\n"
+                "- оплата курса\n- проездные на автобус до занятий"
+            ),
+            "uk": (
+                "Алеся дванадцять років викладала музику. У Польщі вона вчиться "
+                "тестувати програми, і їй потрібні власний ноутбук і гроші на "
+                "останню частину курсу.\n\n- уживаний ноутбук\n- оплата курсу\n"
+                "- проїзні на автобус до занять"
+            ),
+        },
         currency="PLN",
         deadline=in_12_days,
         published=True,
-        over_goal_rule="Anything over the goal pays for Alesia's exam fee.",
+        over_goal_rule={
+            "en": "Anything over the goal pays for Alesia's exam fee.",
+            "pl": "Nadwyżka ponad cel pokryje opłatę za egzamin Alesi.",
+            "be": "Грошы, сабраныя звыш мэты, пойдуць на аплату экзамену Алесі.",
+            "ru": "Всё, что соберём сверх цели, пойдёт на оплату экзамена Алеси.",
+            "uk": "Усе, що зберемо понад мету, піде на оплату іспиту Алесі.",
+        },
         account_holder="Zbor Demo Foundation",
         iban="PL61109010140000071219812874",
         lines=[
-            ("A second-hand laptop", "2400"),
-            ("Course fee", "1800"),
-            ("Bus tickets", "300"),
+            Line(
+                "2400",
+                label={
+                    "en": "A second-hand laptop",
+                    "pl": "Używany laptop",
+                    "be": "Ужываны ноўтбук",
+                    "ru": "Подержанный ноутбук",
+                    "uk": "Уживаний ноутбук",
+                },
+                note={
+                    "en": "Good enough for testing tools and video lessons",
+                    "pl": "Wystarczy do narzędzi testerskich i lekcji wideo",
+                    "be": "Хопіць для праграм тэсціроўшчыка і відэаўрокаў",
+                    "ru": "Хватит для программ тестировщика и видеоуроков",
+                    "uk": "Вистачить для програм тестувальника й відеоуроків",
+                },
+            ),
+            Line(
+                "1800",
+                label={
+                    "en": "Course fee",
+                    "pl": "Opłata za kurs",
+                    "be": "Аплата курсаў",
+                    "ru": "Оплата курса",
+                    "uk": "Оплата курсу",
+                },
+                note={
+                    "en": "The last two months of the course",
+                    "pl": "Dwa ostatnie miesiące kursu",
+                    "be": "Апошнія два месяцы курсаў",
+                    "ru": "Последние два месяца обучения",
+                    "uk": "Останні два місяці навчання",
+                },
+            ),
+            Line(
+                "300",
+                label={
+                    "en": "Bus tickets",
+                    "pl": "Bilety autobusowe",
+                    "be": "Праезд на аўтобусе",
+                    "ru": "Проезд на автобусе",
+                    "uk": "Проїзд автобусом",
+                },
+                note={
+                    "en": "Monthly passes to the classes until the exam",
+                    "pl": "Bilety miesięczne na zajęcia aż do egzaminu",
+                    "be": "Праязныя да заняткаў аж да экзамену",
+                    "ru": "Проездные до занятий вплоть до экзамена",
+                    "uk": "Проїзні до занять аж до іспиту",
+                },
+            ),
         ],
     )
     campaigns["siarhei-dentist"] = upsert_campaign(
         slug="siarhei-dentist",
-        title="Dental treatment for Siarhei P.",
+        title={
+            "en": "Dental treatment for Siarhei P.",
+            "pl": "Leczenie zębów dla Siarheja P.",
+            "be": "Лячэнне зубоў для Сяргея П.",
+            "ru": "Лечение зубов для Сергея П.",
+            "uk": "Лікування зубів для Сергія П.",
+        },
         beneficiary_name="Siarhei P.",
-        city="Vilnius",
+        city="",
         country="Lithuania",
-        summary="Years in detention left Siarhei with teeth that need treatment.",
-        story="Siarhei's treatment plan is ready; this collection has ended.",
+        summary={
+            "en": (
+                "Years in detention left Siarhei, now in Vilnius, with teeth that "
+                "need treatment."
+            ),
+            "pl": (
+                "Po latach w więzieniu Siarhej, który mieszka teraz w Wilnie, "
+                "potrzebuje leczenia zębów."
+            ),
+            "be": (
+                "Пасля гадоў у зняволенні Сяргею, які цяпер жыве ў Вільні, трэба "
+                "лячыць зубы."
+            ),
+            "ru": (
+                "После лет в заключении Сергею, который теперь живёт в Вильнюсе, "
+                "нужно лечить зубы."
+            ),
+            "uk": (
+                "Після років ув'язнення Сергієві, який тепер живе у Вільнюсі, "
+                "потрібно лікувати зуби."
+            ),
+        },
+        story={
+            "en": (
+                "In detention Siarhei had no dental care for years, and now "
+                "several teeth need treatment. A clinic in Vilnius has drawn up "
+                "his treatment plan.\n\nThis collection has ended: thank you, "
+                "everyone who gave."
+            ),
+            "pl": (
+                "W więzieniu Siarhej latami nie miał opieki stomatologicznej i "
+                "teraz musi wyleczyć kilka zębów. Klinika w Wilnie przygotowała "
+                "plan leczenia.\n\nZbiórka dobiegła końca: dziękujemy wszystkim, "
+                "którzy pomogli."
+            ),
+            "be": (
+                "За гады ў зняволенні Сяргей не меў ніякай стаматалагічнай "
+                "дапамогі, і цяпер яму трэба вылечыць некалькі зубоў. Клініка ў "
+                "Вільні склала план лячэння.\n\nЗбор скончыўся: дзякуй усім, хто "
+                "дапамог."
+            ),
+            "ru": (
+                "За годы в заключении Сергей не получал никакой стоматологической "
+                "помощи, и теперь ему нужно вылечить несколько зубов. Клиника в "
+                "Вильнюсе составила план лечения.\n\nСбор завершён: спасибо всем, "
+                "кто помог."
+            ),
+            "uk": (
+                "За роки ув'язнення Сергій не мав жодної стоматологічної допомоги, "
+                "і тепер йому треба вилікувати кілька зубів. Клініка у Вільнюсі "
+                "склала план лікування.\n\nЗбір завершено: дякуємо всім, хто "
+                "допоміг."
+            ),
+        },
         currency="EUR",
         deadline=ended_3_days_ago,
         published=True,
         # No bank account: a published campaign needs some way to pay.
-        payment_other="Cash to the Vilnius volunteers, by appointment.",
+        payment_other={
+            "en": "Cash to the Vilnius volunteers, by appointment.",
+            "pl": "Gotówką u wolontariuszy w Wilnie, po wcześniejszym umówieniu się.",
+            "be": "Наяўнымі валанцёрам у Вільні, па папярэдняй дамоўленасці.",
+            "ru": "Наличными волонтёрам в Вильнюсе, по предварительной договорённости.",
+            "uk": "Готівкою волонтерам у Вільнюсі, за попередньою домовленістю.",
+        },
         # Like the seed campaign's real end: €2,665 collected of a €2,500 goal.
-        lines=[("Treatment", "1900"), ("Prescriptions", "600")],
+        lines=[
+            Line(
+                "1900",
+                label={
+                    "en": "Treatment",
+                    "pl": "Leczenie",
+                    "be": "Лячэнне",
+                    "ru": "Лечение",
+                    "uk": "Лікування",
+                },
+                note={
+                    "en": "The clinic's plan: fillings and two crowns",
+                    "pl": "Plan kliniki: plomby i dwie korony",
+                    "be": "План клінікі: пломбы і дзве каронкі",
+                    "ru": "План клиники: пломбы и две коронки",
+                    "uk": "План клініки: пломби та дві коронки",
+                },
+            ),
+            Line(
+                "600",
+                label={
+                    "en": "Prescriptions",
+                    "pl": "Leki",
+                    "be": "Лекі",
+                    "ru": "Лекарства",
+                    "uk": "Ліки",
+                },
+                note={
+                    "en": "Medicines and check-ups after the treatment",
+                    "pl": "Leki i wizyty kontrolne po leczeniu",
+                    "be": "Лекі і кантрольныя агляды пасля лячэння",
+                    "ru": "Лекарства и контрольные осмотры после лечения",
+                    "uk": "Ліки й контрольні огляди після лікування",
+                },
+            ),
+        ],
         closed=ended_3_days_ago,
     )
     campaigns["tatsiana-draft"] = upsert_campaign(
         slug="tatsiana-draft",
-        title="Medical tests for Tatsiana L. (draft)",
+        title={
+            "en": "Medical tests for Tatsiana L. (draft)",
+            "pl": "Badania lekarskie dla Tacciany L. (szkic)",
+            "be": "Медыцынскія аналізы для Таццяны Л. (чарнавік)",
+            "ru": "Медицинские анализы для Татьяны Л. (черновик)",
+            "uk": "Медичні аналізи для Тетяни Л. (чернетка)",
+        },
         beneficiary_name="Tatsiana L.",
         city="Kraków",
         country="Poland",
-        summary="A draft the organizers are still writing: not public yet.",
-        story="*To be written with Tatsiana.*",
+        summary={
+            "en": "A draft the organizers are still writing: not public yet.",
+            "pl": "Szkic, nad którym organizatorzy jeszcze pracują: niepubliczny.",
+            "be": "Чарнавік, які арганізатары яшчэ пішуць: пакуль не апублікаваны.",
+            "ru": "Черновик, который организаторы ещё пишут: пока не опубликован.",
+            "uk": "Чернетка, над якою організатори ще працюють: поки не опублікована.",
+        },
+        story={
+            "en": "*To be written with Tatsiana.*",
+            "pl": "*Do napisania razem z Taccianą.*",
+            "be": "*Напішам разам з Таццянай.*",
+            "ru": "*Напишем вместе с Татьяной.*",
+            "uk": "*Напишемо разом із Тетяною.*",
+        },
         currency="EUR",
         published=False,
-        lines=[("Medical tests", "350")],
+        lines=[
+            Line(
+                "350",
+                label={
+                    "en": "Medical tests",
+                    "pl": "Badania lekarskie",
+                    "be": "Медыцынскія аналізы",
+                    "ru": "Медицинские анализы",
+                    "uk": "Медичні аналізи",
+                },
+            )
+        ],
     )
     return campaigns
 
@@ -170,7 +721,7 @@ def load_campaigns(*, now: datetime) -> dict[str, Campaign]:
 def upsert_campaign(
     *,
     slug: str,
-    lines: list[tuple[str, str]],
+    lines: list[Line],
     photo_alt: str = "",
     closed: datetime | None = None,
     **fields,
@@ -178,13 +729,18 @@ def upsert_campaign(
     fields.setdefault("deadline", None)
     fields["closed_at"] = closed
     fields["closed_reason"] = Campaign.ClosedReason.DEADLINE if closed else ""
+    for name in TRANSLATED:
+        fields.update(in_each_language(name, fields.pop(name, {})))
     campaign, _ = Campaign.objects.update_or_create(slug=slug, defaults=fields)
-    for position, (label, target) in enumerate(lines):
+    for position, line in enumerate(lines):
+        # Found by the English label, so a second run updates the line.
         BudgetLine.objects.update_or_create(
             campaign=campaign,
-            label=label,
+            label_en=line.label["en"],
             defaults={
-                "target": Money(Decimal(target), campaign.currency),
+                **in_each_language("label", line.label),
+                **in_each_language("note", line.note),
+                "target": Money(Decimal(line.target), campaign.currency),
                 "position": position,
             },
         )
@@ -193,6 +749,15 @@ def upsert_campaign(
         photos.apply(photo, photos.prepare(demo_picture()))
         photo.save()
     return campaign
+
+
+def in_each_language(name: str, texts: dict[str, str]) -> dict[str, str | None]:
+    """{"title_en": …, "title_pl": …} for every language of the site; another
+    language without a text is cleared (None), as import_campaign does."""
+    return {
+        f"{name}_{code}": texts.get(code) or ("" if code == "en" else None)
+        for code, _name in settings.LANGUAGES
+    }
 
 
 def demo_picture() -> SimpleUploadedFile:
