@@ -308,7 +308,9 @@ class SpendingAdmin(CampaignJobAdmin):
     form = SpendingForm
     job = "record_spending"
     campaign_path = "line__campaign"
-    list_display = ("spent_on", "campaign", "line_label", "amount", "note")
+    # The note is public (what the money paid for), but "note" is the team's
+    # private field on a pledge: the list names it apart (test_admin_walk).
+    list_display = ("spent_on", "campaign", "line_label", "amount", "paid_for")
     list_filter = (SpendingCampaignFilter,)
     list_select_related = ("line__campaign",)
     fields = ("line", "spent_on", "spent", "note", "upload", "receipt")
@@ -317,6 +319,10 @@ class SpendingAdmin(CampaignJobAdmin):
 
     def _campaign_id(self, obj: Spending) -> int:
         return obj.line.campaign_id
+
+    @admin.display(description=_("what it paid for"))
+    def paid_for(self, obj: Spending) -> str:
+        return obj.note
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
