@@ -14,6 +14,7 @@ from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.money import Money
 
 from campaigns import rules
@@ -613,7 +614,10 @@ class Update(models.Model):
     the first time, it is emailed once to every donor who asked for updates."""
 
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="updates"
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="updates",
+        verbose_name=_("campaign"),
     )
     title = models.CharField(_("title"), max_length=140)
     body = models.TextField(
@@ -706,7 +710,8 @@ class Spending(models.Model):
 
     class Meta:
         verbose_name = _("spending")
-        verbose_name_plural = _("spending")
+        # The same word in English, not in Russian or Polish ("расход/расходы").
+        verbose_name_plural = pgettext_lazy("plural", "spending")
         ordering = ["spent_on", "id"]
         constraints = [
             models.CheckConstraint(

@@ -16,6 +16,7 @@ import contextlib
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -228,7 +229,7 @@ def _nothing_new(request: HttpRequest, result) -> str:
         "Nothing new: all %(count)s entries of this file were already imported.",
         result.known,
     ) % {"count": result.known}
-    earlier = _earlier_imports(result)
+    earlier = _earlier_imports(request, result)
     if not earlier:
         return text
     links = format_html_join(
@@ -243,19 +244,27 @@ def _nothing_new(request: HttpRequest, result) -> str:
         ),
     )
     return format_html(
-        "{} {}", text, format_html(_("They wait in {imports}."), imports=links)
+        "{} {}",
+        text,
+        format_html(_("Still waiting for you: {imports}."), imports=links),
     )
 
 
-def _earlier_imports(result) -> list[StatementImport]:
-    """The earlier imports where the entries this file repeated still wait."""
+def _earlier_imports(request: HttpRequest, result) -> list[StatementImport]:
+    """The earlier imports where entries this file repeated still wait for
+    this user: matched to a campaign they record money for, or placed by no
+    code when they organize a campaign on the account."""
     account = result.statement.account
     keys = statements.fingerprints(account.iban, list(result.known_entries))
     if not keys:
         return []
+    theirs = Q(campaign__in=campaigns_where(request.user, "receive").values("pk"))
+    if campaigns_where(request.user, "edit").filter(iban=account.iban).exists():
+        theirs |= Q(campaign=None)
     return list(
         StatementImport.objects.filter(
             pk__in=StatementEntry.objects.filter(
+                theirs,
                 account=account,
                 fingerprint__in=keys,
                 status=StatementEntry.Status.OPEN,
@@ -325,6 +334,7 @@ def _one_batch(review: statements.Review) -> tuple[statements.Review, int, int]:
         statement=review.statement,
         done=review.done[-DONE_SHOWN:],
         hidden=review.hidden,
+        unplaced=review.unplaced,
         **kept,
     )
     waiting_left = review.waiting - batch.waiting

@@ -508,7 +508,8 @@ class Review:
     doubtful: list[Row]
     unmatched: list[Row]
     done: list[Row]
-    hidden: int
+    hidden: int  # entries of other teams' campaigns
+    unplaced: int = 0  # entries no code placed, left to the account's organizers
 
     @property
     def waiting(self) -> int:
@@ -651,14 +652,16 @@ def review(statement: StatementImport, user) -> Review:
             entry.campaign = campaign
     transfers = _open_transfers(entries)
     sorted_rows = {MATCHED: [], DOUBTFUL: [], UNMATCHED: [], DONE: []}
-    hidden = 0
+    hidden = unplaced = 0
     for entry in entries:
         row = _row(entry, access, transfers)
-        if row is None:
-            hidden += 1
-        else:
+        if row is not None:
             sorted_rows[row.verdict].append(row)
-    return Review(statement=statement, hidden=hidden, **sorted_rows)
+        elif entry.campaign_id is None:
+            unplaced += 1
+        else:
+            hidden += 1
+    return Review(statement=statement, hidden=hidden, unplaced=unplaced, **sorted_rows)
 
 
 def _row(entry: StatementEntry, access: _Access, transfers) -> Row | None:

@@ -549,7 +549,9 @@ class ImportAndReviewTests(DeskStatementTestCase):
         response = self.client.get(self.review_url(statement))
         self.assertContains(response, "H88PMGW3")
         self.assertContains(response, "Anna Nowak")  # they see the donors
-        self.assertContains(response, "2 entries belong to other teams")
+        self.assertContains(response, "1 entry belongs to other teams")
+        # Money no code placed waits for an organizer, not for another team.
+        self.assertContains(response, "1 entry names no pledge: an organizer")
         for hidden in ("R4T6W8YZ", "Ola Dentist", "Piotr Bez Kodu", "for food"):
             self.assertNotContains(response, hidden)
         self.assertNotContains(response, "gift_")
@@ -606,6 +608,21 @@ class ImportAndReviewTests(DeskStatementTestCase):
         )
         self.assertEqual((again.entries_new, again.entries_known), (0, 4))
         self.assertContains(response, "Nothing in this statement waits for you.")
+
+    def test_the_same_file_again_points_nowhere_once_nothing_waits_for_you(self):
+        data = camt053(Transfer("50.00", "H88PMGW3"))
+        self.post_file(data, follow=True)
+        first = StatementImport.objects.get()
+        entry = first.entries.get()
+        self.client.post(
+            self.review_url(first),
+            {f"take_{entry.pk}": "on", f"seen_{entry.pk}": "pending"},
+            follow=True,
+        )
+        response = self.post_file(data, follow=True)
+        (message,) = self.messages(response)
+        self.assertIn("Nothing new", message)
+        self.assertNotIn("Still waiting", message)
 
     def test_an_overlapping_file_counts_the_known_entries(self):
         self.post_file(camt053(Transfer("50.00", "H88PMGW3", ref="A1")), follow=True)
