@@ -311,11 +311,14 @@ class ReviewTests(StatementTestCase):
         volunteer = self.review(result, self.volunteer)
         self.assertEqual(self.verdicts(volunteer)["matched"], ["50.00"])
         # Unplaced money is for organizers of the account's campaigns only.
-        self.assertEqual((volunteer.unmatched, volunteer.hidden), ([], 2))
+        self.assertEqual(
+            (volunteer.unmatched, volunteer.hidden, volunteer.unplaced), ([], 1, 1)
+        )
         other = self.review(result, self.other_organizer)
         self.assertEqual(self.verdicts(other)["matched"], ["30.00"])
         self.assertEqual(len(other.unmatched), 1)
-        self.assertEqual(self.review(result, self.stranger).hidden, 3)
+        stranger = self.review(result, self.stranger)
+        self.assertEqual((stranger.hidden, stranger.unplaced), (2, 1))
 
     def test_the_payers_name_is_shown_to_those_who_see_donors(self):
         review = self.review(self.bring(Transfer("50.00", "H88PMGW3")))
