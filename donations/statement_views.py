@@ -38,7 +38,7 @@ from donations.statement_forms import (
     CsvMappingForm,
     StatementUploadForm,
 )
-from donations.views import BAD_INPUT, _render
+from donations.views import BAD_INPUT, render_desk
 
 # Which field a refusal of the import belongs beside.
 REFUSAL_FIELDS = {
@@ -78,7 +78,7 @@ def _upload_form(request: HttpRequest, accounts: list[str], *args):
 
 
 def _upload_page(request: HttpRequest, form, status: int = 200) -> HttpResponse:
-    return _render(
+    return render_desk(
         request,
         "donations/desk/statement_upload.html",
         {
@@ -91,7 +91,7 @@ def _upload_page(request: HttpRequest, form, status: int = 200) -> HttpResponse:
 
 
 def _columns_page(request: HttpRequest, form, *, note: str = "", status=200):
-    return _render(
+    return render_desk(
         request,
         "donations/desk/statement_columns.html",
         {"title": _("Choose the columns"), "form": form, "note": note},
@@ -294,7 +294,7 @@ def _statement_or_404(request: HttpRequest, statement_id: int) -> StatementImpor
 
 def _review_page(request, statement, form: ConfirmForm, left=(0, 0), status=200):
     review = form.review
-    return _render(
+    return render_desk(
         request,
         "donations/desk/statement_review.html",
         {

@@ -296,7 +296,9 @@ def thanks_qr(request: HttpRequest, access_key: str) -> HttpResponse:
 # ---------------------------------------------------------------------------
 
 
-def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
+def render_desk(request: HttpRequest, template: str, context: dict, status: int = 200):
+    """A desk page inside the admin's frame (its header, language switcher and
+    sidebar): shared by the desk's money jobs and its bank statements."""
     context = {**admin.site.each_context(request), **context}
     return TemplateResponse(request, template, context, status=status)
 
@@ -355,7 +357,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         # A well-formed reference that is not theirs "does not exist" for them.
         status = 404 if form.has_error("reference", "not_found") else BAD_INPUT
-    return _render(
+    return render_desk(
         request,
         "donations/desk/desk.html",
         {
@@ -411,7 +413,7 @@ def _card(request: HttpRequest, pledge: Pledge, *, status: int = 200, **forms):
         if can(user, "view_activity", campaign)
         else None
     )
-    return _render(
+    return render_desk(
         request,
         "donations/desk/pledge.html",
         {
@@ -595,7 +597,7 @@ def message_visibility(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _form_page(request, campaign: Campaign, title: str, form, status=200):
-    return _render(
+    return render_desk(
         request,
         "donations/desk/form.html",
         {"title": title, "campaign": campaign, "form": form},
