@@ -65,7 +65,7 @@ PASSWORD = "a long enough password"
 def site(live_server, settings, tmp_path):
     """The live server (a real database, DEBUG off) serving photos from a
     throwaway MEDIA_ROOT, with SITE_URL pointing at itself."""
-    settings.ROOT_URLCONF = "tests.browser.urls"
+    settings.ROOT_URLCONF = "tests.system.browser.urls"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SITE_URL = live_server.url
     return live_server

@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from donations.pledging import pledge_receive
-from tests.browser.conftest import pledge
+from tests.system.browser.conftest import pledge
 
 pytestmark = pytest.mark.browser
 

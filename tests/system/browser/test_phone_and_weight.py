@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from donations.pledging import campaign_close
-from tests.browser.conftest import SCREENSHOTS, image_loaded, pledge, screenshot
+from tests.system.browser.conftest import SCREENSHOTS, image_loaded, pledge, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from donations.models import Pledge, StatementEntry, Totals
 from donations.pledging import PledgeRefused, pledge_receive
 from tests.base import make_campaign
 from tests.donations.bankstatements import IBAN, Transfer, camt053
-from tests.donations.test_race import at_once, new_pledge
+from tests.system.test_race import at_once, new_pledge
 
 PLEDGES = 20
 
