@@ -30,8 +30,8 @@ from donations.pledging import Donor, PledgeRefused, campaign_close
 from donations.privacy import purge_donor_data
 from tests.base import make_campaign
 from tests.donations.base import DonationsTestCase, fresh, pledge
-from tests.system.test_race import at_once
 from tests.i18n.base import compile_catalogues
+from tests.system.test_race import at_once
 
 PG = connection.vendor == "postgresql"
 ALA = Donor(name="Ala", email="ala@example.org", language="en")

@@ -18,7 +18,11 @@ from donations.pledging import campaign_close, pledge_receive
 from donations.updates import spending_save, update_save
 from tests.system.browser.conftest import pledge
 from tests.system.browser.test_accessibility import assert_accessible
-from tests.system.browser.test_phone_and_weight import BUDGET_BYTES, COUNTED, scroll_to_the_end
+from tests.system.browser.test_phone_and_weight import (
+    BUDGET_BYTES,
+    COUNTED,
+    scroll_to_the_end,
+)
 
 pytestmark = pytest.mark.browser
 
