@@ -3,10 +3,10 @@ counters; and `call_cache`, the one way the page cache, the rate limits and the
 login guard call the cache without ever waiting on it twice in a row.
 
 Django's RedisCacheClient builds a new redis.Redis object for every cache call,
-and redis-py fills some 170 response callbacks in each: about half a
-millisecond, as much as the GET itself, on every cached page and rate-limit
-check. The pools were already shared; now the clients are too (a redis.Redis
-over a pool is safe to share). set_many sets each key with its expiry, in a
+and redis-py fills in all its response callbacks each time, work comparable to
+the GET itself on every cached page and rate-limit check (docs/performance.md).
+The pools were already shared; now the clients are too (a redis.Redis over a
+pool is safe to share). set_many sets each key with its expiry, in a
 pipeline without a transaction.
 """
 

@@ -8,12 +8,8 @@ longer statement: it sets its own, longer limits on its connection.
 
 from __future__ import annotations
 
-import os
-
+from django.conf import settings
 from django.db import connection
-
-JOB_LOCK_TIMEOUT_MS = int(os.getenv("DB_JOB_LOCK_TIMEOUT_MS", "30000"))
-JOB_STATEMENT_TIMEOUT_MS = int(os.getenv("DB_JOB_STATEMENT_TIMEOUT_MS", "600000"))
 
 
 def use_job_limits() -> None:
@@ -25,5 +21,8 @@ def use_job_limits() -> None:
         cursor.execute(
             "SELECT set_config('lock_timeout', %s, false), "
             "set_config('statement_timeout', %s, false)",
-            [f"{JOB_LOCK_TIMEOUT_MS}ms", f"{JOB_STATEMENT_TIMEOUT_MS}ms"],
+            [
+                f"{settings.DB_JOB_LOCK_TIMEOUT_MS}ms",
+                f"{settings.DB_JOB_STATEMENT_TIMEOUT_MS}ms",
+            ],
         )

@@ -2,44 +2,42 @@
 
 Defaults are safe for a money site: DEBUG is off unless asked for, and outside
 DEBUG the SECRET_KEY and ALLOWED_HOSTS must be given. `.env.example` lists every
-variable with production values.
+variable with production values. Each variable is read once, here, through
+config/env.py, which refuses a value it does not understand.
 """
 
-import os
 from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from config.env import (
+    env_bool,
+    env_decimal,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def envbool(name: str, default: str) -> bool:
-    return os.getenv(name, default).strip().lower() in ("1", "yes", "true", "on")
-
-
-def envint(name: str, default: str) -> int:
-    return int(os.getenv(name, default))
-
-
-def envlist(name: str, default: str = "") -> list[str]:
-    return [
-        item.strip() for item in os.getenv(name, default).split(",") if item.strip()
-    ]
-
-
-DEBUG = envbool("DEBUG", "False")
+DEBUG = env_bool("DEBUG", False)
 
 # Outside DEBUG both must come from the environment. The server refuses to start
 # without them (config/wsgi.py); commands that need neither (makemigrations,
 # check) still run, and anything that signs data fails with Django's own error.
-SECRET_KEY = os.getenv("SECRET_KEY", "")
+SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"  # noqa: S105
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
-CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     # Before the admin, so its admin classes can show the translated fields.
@@ -101,8 +99,8 @@ TEMPLATES = [
 # Database: SQLite out of the box, PostgreSQL in production through DATABASE_URL.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=envint("DB_CONN_MAX_AGE", "600"),
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
         conn_health_checks=True,
     )
 }
@@ -124,33 +122,36 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast when PostgreSQL is unreachable, well inside gunicorn's timeout.
     DATABASES["default"]["OPTIONS"].setdefault(
-        "connect_timeout", envint("DB_CONNECT_TIMEOUT", "3")
+        "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
     )
     # Parameters sent apart from the SQL: psycopg then prepares the statements a
     # connection runs again and again (every pledge's), so PostgreSQL parses and
     # plans them once per connection rather than once per request.
     DATABASES["default"]["OPTIONS"].setdefault(
-        "server_side_binding", envbool("DB_SERVER_SIDE_BINDING", "True")
+        "server_side_binding", env_bool("DB_SERVER_SIDE_BINDING", True)
     )
     # A request that waits on a row lock or runs a slow statement gives up
     # well before gunicorn kills its worker, and answers 503 with Retry-After
     # (config/security.py). The periodic jobs take longer limits (config/jobs.py).
     DATABASES["default"]["OPTIONS"].setdefault(
         "options",
-        f"-c lock_timeout={envint('DB_LOCK_TIMEOUT_MS', '5000')} "
-        f"-c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', '20000')}",
+        f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 5000)} "
+        f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 20000)}",
     )
-DB_HEALTH_CHECK_AFTER_IDLE = float(os.getenv("DB_HEALTH_CHECK_AFTER_IDLE", "1"))
+DB_HEALTH_CHECK_AFTER_IDLE = env_float("DB_HEALTH_CHECK_AFTER_IDLE", 1.0)
+# The periodic jobs' own, longer database limits (config/jobs.py).
+DB_JOB_LOCK_TIMEOUT_MS = env_int("DB_JOB_LOCK_TIMEOUT_MS", 30000)
+DB_JOB_STATEMENT_TIMEOUT_MS = env_int("DB_JOB_STATEMENT_TIMEOUT_MS", 600000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: local memory by default; Redis shared by every app server in production.
-REDIS_URL = os.getenv("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "zbor"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "zbor"),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
@@ -193,17 +194,17 @@ USE_TZ = True
 
 # Static files: hashed and compressed by WhiteNoise, served by the app itself.
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.getenv("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = os.getenv("MEDIA_URL", "/media/")
-MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Photos are served by the app itself unless a proxy or object store serves MEDIA_URL
 # (then set SERVE_MEDIA=False). Several app servers must share MEDIA_ROOT.
-SERVE_MEDIA = envbool("SERVE_MEDIA", "True")
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": os.getenv(
+        "BACKEND": env_str(
             "STATICFILES_BACKEND",
             "whitenoise.storage.CompressedManifestStaticFilesStorage",
         )
@@ -215,7 +216,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # Security. Outside DEBUG the site is HTTPS only.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(not DEBUG))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_SECURE = not DEBUG
@@ -223,9 +224,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "True")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -245,64 +246,71 @@ SECURE_CSP = {
 }
 # How many proxies (each appending to X-Forwarded-For) stand between the client
 # and gunicorn: 1 behind nginx, 0 when gunicorn faces the internet.
-TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 LOGIN_URL = "admin:login"
 
 # Email (Django 6.1 mailers): the console in development, SMTP in production.
-if os.getenv("EMAIL_HOST") or not DEBUG:
+if env_str("EMAIL_HOST") or not DEBUG:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.getenv("EMAIL_HOST", "localhost"),
-                "port": envint("EMAIL_PORT", "25"),
-                "username": os.getenv("EMAIL_HOST_USER", ""),
-                "password": os.getenv("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": envbool("EMAIL_USE_TLS", "False"),
+                "host": env_str("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 25, minimum=1),
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
                 # Seconds per SMTP command. Only the outbox worker (manage.py
                 # send_outbox) talks to the mail server; requests never do.
-                "timeout": envint("EMAIL_TIMEOUT", "10"),
+                "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
             },
         }
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
-DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Zbor <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Zbor <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Zbor's own rules.
-ZBOR_PLEDGE_MIN = os.getenv("ZBOR_PLEDGE_MIN", "1.00")
+ZBOR_PLEDGE_MIN = env_decimal("ZBOR_PLEDGE_MIN", "1.00", minimum="0.01")
 ZBOR_DEMO_LOGINS = DEBUG
-# Pledges stored per client address and per campaign, "count/seconds", counted
-# in the shared cache (donations.ratelimit): one address is stopped quickly,
-# while hundreds of donors a minute still get through to one campaign. Forms sent
-# back with an error (a typo in the amount) have their own, higher limit.
-ZBOR_PLEDGE_RATE_PER_ADDRESS = os.getenv("ZBOR_PLEDGE_RATE_PER_ADDRESS", "20/600")
-ZBOR_PLEDGE_RATE_PER_CAMPAIGN = os.getenv("ZBOR_PLEDGE_RATE_PER_CAMPAIGN", "600/60")
-ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS = os.getenv(
+# Pledges stored per client address and per campaign, "count/seconds" (a
+# config.env.Rate), counted in the shared cache (donations.ratelimit): one
+# address is stopped quickly, while hundreds of donors a minute still get
+# through to one campaign. Forms sent back with an error (a typo in the amount)
+# have their own, higher limit.
+ZBOR_PLEDGE_RATE_PER_ADDRESS = env_rate("ZBOR_PLEDGE_RATE_PER_ADDRESS", "20/600")
+ZBOR_PLEDGE_RATE_PER_CAMPAIGN = env_rate("ZBOR_PLEDGE_RATE_PER_CAMPAIGN", "600/60")
+ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS = env_rate(
     "ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS", "60/600"
 )
 # Staff login (config.auth): failed logins lock, for a cool-off, one username
 # from one address (PER_PAIR) and one address whatever the usernames (PER_ADDRESS)
 # for COOLOFF; one username from all addresses together (PER_USERNAME within
 # USERNAME_WINDOW) for USERNAME_COOLOFF, doubled at each lock, up to COOLOFF.
-ZBOR_LOGIN_FAILURES_PER_PAIR = envint("ZBOR_LOGIN_FAILURES_PER_PAIR", "5")
-ZBOR_LOGIN_FAILURES_PER_ADDRESS = envint("ZBOR_LOGIN_FAILURES_PER_ADDRESS", "20")
-ZBOR_LOGIN_FAILURES_PER_USERNAME = envint("ZBOR_LOGIN_FAILURES_PER_USERNAME", "50")
-ZBOR_LOGIN_USERNAME_WINDOW_SECONDS = envint(
-    "ZBOR_LOGIN_USERNAME_WINDOW_SECONDS", "3600"
+ZBOR_LOGIN_FAILURES_PER_PAIR = env_int("ZBOR_LOGIN_FAILURES_PER_PAIR", 5, minimum=1)
+ZBOR_LOGIN_FAILURES_PER_ADDRESS = env_int(
+    "ZBOR_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1
 )
-ZBOR_LOGIN_COOLOFF_SECONDS = envint("ZBOR_LOGIN_COOLOFF_SECONDS", "900")
-ZBOR_LOGIN_USERNAME_COOLOFF_SECONDS = envint(
-    "ZBOR_LOGIN_USERNAME_COOLOFF_SECONDS", "60"
+ZBOR_LOGIN_FAILURES_PER_USERNAME = env_int(
+    "ZBOR_LOGIN_FAILURES_PER_USERNAME", 50, minimum=1
+)
+ZBOR_LOGIN_USERNAME_WINDOW_SECONDS = env_int(
+    "ZBOR_LOGIN_USERNAME_WINDOW_SECONDS", 3600, minimum=1
+)
+ZBOR_LOGIN_COOLOFF_SECONDS = env_int("ZBOR_LOGIN_COOLOFF_SECONDS", 900, minimum=1)
+ZBOR_LOGIN_USERNAME_COOLOFF_SECONDS = env_int(
+    "ZBOR_LOGIN_USERNAME_COOLOFF_SECONDS", 60, minimum=1
 )
 # What a 503 (database unreachable) asks clients to wait.
-ZBOR_RETRY_AFTER_SECONDS = envint("ZBOR_RETRY_AFTER_SECONDS", "10")
+ZBOR_RETRY_AFTER_SECONDS = env_int("ZBOR_RETRY_AFTER_SECONDS", 10, minimum=1)
 # Every word that may name a donor (names, emails, messages, notes, typed
 # reasons) is purged this long after a campaign closes (`manage.py
 # purge_donor_data`, daily from cron).
-ZBOR_DONOR_DATA_RETENTION_DAYS = envint("ZBOR_DONOR_DATA_RETENTION_DAYS", "90")
+ZBOR_DONOR_DATA_RETENTION_DAYS = env_int(
+    "ZBOR_DONOR_DATA_RETENTION_DAYS", 90, minimum=1
+)
 
 LOGGING = {
     "version": 1,
@@ -311,7 +319,7 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # mt-940 logs the lines it cannot parse: payers' names and titles.

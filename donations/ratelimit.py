@@ -21,11 +21,12 @@ error hit instead, in a second round trip, so only bad input pays for it
 (simultaneous typos may pass the error limit by the few in flight). A post
 refused here takes no hit at all.
 
-Every app server shares the counters through the cache; counting is atomic
-there (config.cache.count_hits). If the cache is down or frozen the limits fail
-open (config.cache.call_cache): a donor is never refused because of our
-infrastructure, a warning says the limits are off, and for a few seconds after a
-failure the cache is not even asked.
+The three rates are config.env.Rate values, parsed once when the settings load
+(config/settings.py). Every app server shares the counters through the cache;
+counting is atomic there (config.cache.count_hits). If the cache is down or
+frozen the limits fail open (config.cache.call_cache): a donor is never refused
+because of our infrastructure, a warning says the limits are off, and for a few
+seconds after a failure the cache is not even asked.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from config.cache import call_cache, count_hits
+from config.env import Rate
 from config.security import client_address
 
 logger = logging.getLogger(__name__)
@@ -55,22 +57,6 @@ STORED = 303
 PER_ADDRESS = "pledge-address"
 PER_CAMPAIGN = "pledge-campaign"
 ERRORS_PER_ADDRESS = "pledge-error-address"
-
-
-@dataclass(frozen=True)
-class Rate:
-    count: int
-    seconds: int
-
-    @classmethod
-    @functools.cache
-    def parse(cls, text: str) -> Rate:
-        """ "20/600" is 20 per 600 seconds (each text is parsed once)."""
-        count, _, seconds = text.partition("/")
-        rate = cls(int(count), int(seconds))
-        if rate.count < 1 or rate.seconds < 1:
-            raise ValueError(f"A rate needs a positive count and window: {text!r}")
-        return rate
 
 
 @dataclass(frozen=True)
@@ -196,22 +182,18 @@ def limit_pledges(
                 return view(request, *args, **kwargs)
             address = client_address(request)
             pledges = [
-                Limit(
-                    PER_ADDRESS,
-                    address,
-                    Rate.parse(settings.ZBOR_PLEDGE_RATE_PER_ADDRESS),
-                ),
+                Limit(PER_ADDRESS, address, settings.ZBOR_PLEDGE_RATE_PER_ADDRESS),
                 Limit(
                     PER_CAMPAIGN,
                     kwargs.get("slug", ""),
-                    Rate.parse(settings.ZBOR_PLEDGE_RATE_PER_CAMPAIGN),
+                    settings.ZBOR_PLEDGE_RATE_PER_CAMPAIGN,
                 ),
             ]
             errors = [
                 Limit(
                     ERRORS_PER_ADDRESS,
                     address,
-                    Rate.parse(settings.ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS),
+                    settings.ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS,
                 )
             ]
             now = time.time()

@@ -57,7 +57,8 @@ def format_money(amount: Decimal, currency: str, language: str | None = None) ->
 
 
 # The same few amounts are shown again and again (the suggested amounts, the
-# limits, a goal): Babel takes some 50 µs for each, the cache next to nothing.
+# limits, a goal): Babel builds each from its locale data again, the cache
+# remembers it (docs/performance.md).
 @functools.lru_cache(maxsize=4096)
 def _format(amount: Decimal, currency: str, language: str | None) -> str:
     locale = _locale(language)

@@ -2,8 +2,8 @@
 has been idle.
 
 With CONN_HEALTH_CHECKS Django runs `SELECT 1` before the first query of every
-request that reuses a connection: a round trip and a statement on every pledge,
-about a twelfth of what one costs. A connection that served a query less than
+request that reuses a connection: a round trip and a statement on every pledge
+(docs/performance.md has what that costs). A connection that served a query less than
 DB_HEALTH_CHECK_AFTER_IDLE seconds ago (default 1) is taken as alive; one idle
 longer is checked as Django checks it. What a check would have caught in that
 second (the server restarted in between) fails that request's first query

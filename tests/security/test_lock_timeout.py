@@ -9,12 +9,13 @@ import unittest
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import TransactionTestCase
 from django.urls import reverse
 
-from config.jobs import JOB_LOCK_TIMEOUT_MS, use_job_limits
+from config.jobs import use_job_limits
 from donations.models import Pledge
 from tests.base import make_campaign
 
@@ -71,4 +72,4 @@ class LockTimeoutTests(TransactionTestCase):
 
         self.assertEqual(limit(), "5s")
         use_job_limits()
-        self.assertEqual(limit(), f"{JOB_LOCK_TIMEOUT_MS // 1000}s")
+        self.assertEqual(limit(), f"{settings.DB_JOB_LOCK_TIMEOUT_MS // 1000}s")

@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from config.auth import LoginGuard
 from tests.base import ZborTestCase
-from tests.security.test_ratelimit import CACHE_DOWN
+from tests.support import CACHE_DOWN
 
 LOCKED = "Too many failed attempts"
 

@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.debug import SafeExceptionReporterFilter
 
+from config.env import Rate
 from donations.models import Pledge
 from donations.pledging import campaign_close
 from tests.base import ZborTestCase
 from tests.i18n.base import compile_catalogues
-from tests.security.test_ratelimit import CACHE_DOWN
+from tests.support import CACHE_DOWN
 
 
 class PledgePostMixin:
@@ -31,9 +32,9 @@ class PledgePostMixin:
 
 
 @override_settings(
-    ZBOR_PLEDGE_RATE_PER_ADDRESS="3/600",
-    ZBOR_PLEDGE_RATE_PER_CAMPAIGN="6/60",
-    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS="60/600",
+    ZBOR_PLEDGE_RATE_PER_ADDRESS=Rate(3, 600),
+    ZBOR_PLEDGE_RATE_PER_CAMPAIGN=Rate(6, 60),
+    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS=Rate(60, 600),
 )
 class PledgeRateLimitTests(PledgePostMixin, ZborTestCase):
     def test_an_address_over_its_limit_gets_429_and_nothing_is_stored(self):
@@ -104,9 +105,9 @@ TYPED = {
 
 
 @override_settings(
-    ZBOR_PLEDGE_RATE_PER_ADDRESS="2/600",
-    ZBOR_PLEDGE_RATE_PER_CAMPAIGN="100/60",
-    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS="4/600",
+    ZBOR_PLEDGE_RATE_PER_ADDRESS=Rate(2, 600),
+    ZBOR_PLEDGE_RATE_PER_CAMPAIGN=Rate(100, 60),
+    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS=Rate(4, 600),
 )
 class TooManyPledgesPageTests(PledgePostMixin, ZborTestCase):
     """The donor over a limit gets their form back, as they typed it."""
