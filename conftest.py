@@ -11,7 +11,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from bench.serve import free_port
 
 # Every Redis key the suite writes starts with this (Django's KEY_PREFIX).
 RUN_PREFIX = f"zbor-test-{secrets.token_hex(6)}"
@@ -73,12 +74,6 @@ def delete_keys(url: str, prefix: str) -> int:
     return client.delete(*keys) if keys else 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _answers(url: str) -> bool:
     import redis
 
@@ -95,7 +90,7 @@ def redis_for_tests(tmp_path_factory):
     keys under this run's prefix are written and deleted; else skip."""
     server = shutil.which("redis-server")
     if server:
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(  # noqa: S603 - the installed redis-server
             [
                 server,

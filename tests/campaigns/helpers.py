@@ -10,6 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
 
+GPS_IFD = 0x8825
+EXIF_IFD = 0x8769
+
 
 def image_file(
     size=(1200, 800), fmt="JPEG", name="holiday.jpg", mode="RGB", **save_kwargs
@@ -18,6 +21,24 @@ def image_file(
     buffer = io.BytesIO()
     image.save(buffer, fmt, **save_kwargs)
     return SimpleUploadedFile(name, buffer.getvalue(), f"image/{fmt.lower()}")
+
+
+def jpeg_with_secrets() -> SimpleUploadedFile:
+    """A 1200 × 800 JPEG shot "rotated" (orientation 6), with GPS, a camera serial
+    and a comment: everything the pipeline must leave behind."""
+    image = Image.new("RGB", (1200, 800), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
+    exif[0x010F] = "SecretCam"
+    exif.get_ifd(EXIF_IFD)[0xA431] = "SERIAL-12345"  # body serial number
+    gps = exif.get_ifd(GPS_IFD)
+    gps[1] = "N"
+    gps[2] = (52.0, 13.0, 37.0)
+    gps[3] = "E"
+    gps[4] = (21.0, 0.0, 42.0)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif, comment=b"flat 12, Mokotow")
+    return SimpleUploadedFile("IMG_0001 home.jpg", buffer.getvalue(), "image/jpeg")
 
 
 class TemporaryMediaMixin:

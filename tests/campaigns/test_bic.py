@@ -14,7 +14,7 @@ from django.test import TestCase
 
 from campaigns.forms import CampaignForm, clean_bic
 from campaigns.models import Campaign
-from tests.campaigns.test_import_campaign import GOOD
+from tests.support import GOOD_IMPORT as GOOD
 
 # (typed, stored)
 GOOD_BICS = [

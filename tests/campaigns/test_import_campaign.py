@@ -11,30 +11,12 @@ from djmoney.money import Money
 
 from campaigns.models import Activity, BudgetLine, Campaign
 from donations.models import Pledge
+from tests.support import GOOD_IMPORT as GOOD
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example-campaign.json"
 SEED_TITLE_RU = (
     "Поможем бывшему политзаключённому Константину М. начать новую жизнь в Польше"
 )
-GOOD = {
-    "title": "Winter coats for Ales B.",
-    "slug": "ales",
-    "beneficiary": "Ales B.",
-    "city": "Gdańsk",
-    "country": "Poland",
-    "summary": "Two coats and boots before the frost.",
-    "story": "## Why\n\nIt is cold.",
-    "currency": "EUR",
-    "deadline": "2026-12-24T18:00:00+01:00",
-    "stop_at_goal": True,
-    "published": True,
-    "account_holder": "Ales B.",
-    "iban": "PL61 1090 1014 0000 0712 1981 2874",
-    "lines": [
-        {"label": "Coats", "target": "180", "note": "two"},
-        {"label": "Boots", "target": "95.50"},
-    ],
-}
 
 
 @override_settings(SITE_URL="https://zbor.example")

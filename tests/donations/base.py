@@ -1,46 +1,18 @@
-"""Helpers for the donations tests: pledging and receiving in one line, and the
-check that the stored totals equal what the pledges add up to."""
+"""Helpers for the donations tests: dating pledges back, and the check that the
+stored totals equal what the pledges add up to."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.utils import timezone
 
-from campaigns.models import Activity, BudgetLine, Campaign
+from campaigns.models import Activity, Campaign
 from donations.models import Pledge, Totals
-from donations.pledging import Donor, pledge_create, pledge_receive
 from tests.base import ZborTestCase
 
-
-def pledge(
-    campaign: Campaign,
-    amount: str,
-    line: BudgetLine | None = None,
-    *,
-    donor: Donor | None = None,
-    token: str | None = None,
-    **kwargs,
-) -> Pledge:
-    return pledge_create(
-        campaign=campaign,
-        line=line,
-        amount=Decimal(amount),
-        donor=donor or Donor(name="Ala"),
-        submission_token=token,
-        **kwargs,
-    )
-
-
-def receive(made: Pledge, amount: str | None = None, *, by=None, **kwargs) -> Pledge:
-    """Record `made` as received, by default with the amount pledged."""
-    return pledge_receive(
-        pledge=made,
-        amount=Decimal(amount) if amount is not None else made.amount.amount,
-        by=by,
-        **kwargs,
-    )
+# Pledging and receiving live in tests/support.py; many modules import them here.
+from tests.support import pledge, receive  # noqa: F401
 
 
 def made_days_ago(made: Pledge, days: float) -> None:

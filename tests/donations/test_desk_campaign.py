@@ -14,7 +14,7 @@ from campaigns.models import Activity, Campaign
 from donations.models import Pledge
 from donations.pledging import campaign_close, gift_record, pledge_receive
 from tests.donations.base import pledge
-from tests.donations.test_desk_pledge import DeskTestCase
+from tests.teams.base import DeskTestCase
 
 A = Activity.Action
 

@@ -12,68 +12,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.urls import reverse
-from django.utils import translation
 
 from campaigns.models import Activity, Campaign
 from donations.models import Pledge
 from donations.pledging import (
-    Donor,
     NeedsConfirmation,
     pledge_cancel,
     pledge_receive,
 )
 from tests.donations.base import pledge
-from tests.teams.base import TeamTestCase, donor_email
+from tests.teams.base import DeskTestCase, donor_email
 
 A = Activity.Action
-
-
-class DeskTestCase(TeamTestCase):
-    def setUp(self):
-        self.client.force_login(self.volunteer)
-        self.made = pledge(
-            self.campaign,
-            "25",
-            donor=Donor(name="Ala", email=donor_email("desk"), message="Hold on!"),
-        )
-
-    def url(self, job: str, made: Pledge | None = None, language: str = "en") -> str:
-        name = "donations:desk_pledge" if job == "card" else f"donations:desk_{job}"
-        with translation.override(language):
-            return reverse(name, args=[(made or self.made).reference])
-
-    def state(self) -> list:
-        """Everything a desk job could change."""
-        return [
-            list(
-                Pledge.objects.order_by("pk").values_list(
-                    "status", "received_amount", "note", "message_hidden"
-                )
-            ),
-            list(
-                Campaign.objects.order_by("pk").values_list(
-                    "collected", "promised", "closed_at"
-                )
-            ),
-            Activity.objects.count(),
-        ]
-
-    def assertRefusedBeside(self, response, form: str, field: str, code: str):
-        self.assertEqual(response.status_code, 400)
-        errors = response.context[form].errors.as_data()
-        self.assertIn(field, errors, errors)
-        self.assertEqual([error.code for error in errors[field]], [code])
-
-    def assertNothingStored(self, before: list):
-        self.assertEqual(self.state(), before)
-        self.assertTotalsExact(self.campaign)
-
-    def receive(self, amount: str, made: Pledge | None = None) -> Pledge:
-        made = made or self.made
-        return pledge_receive(pledge=made, amount=Decimal(amount), by=self.volunteer)
-
-    def fresh(self, made: Pledge | None = None) -> Pledge:
-        return Pledge.objects.get(pk=(made or self.made).pk)
 
 
 class CardTests(DeskTestCase):

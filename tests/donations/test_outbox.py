@@ -31,7 +31,7 @@ from donations.privacy import purge_donor_data
 from tests.base import make_campaign
 from tests.donations.base import DonationsTestCase, fresh, pledge
 from tests.i18n.base import compile_catalogues
-from tests.system.test_race import at_once
+from tests.support import at_once
 
 PG = connection.vendor == "postgresql"
 ALA = Donor(name="Ala", email="ala@example.org", language="en")

@@ -18,8 +18,7 @@ from donations.models import Outbox, Spending, Update
 from donations.pledging import Donor, campaign_close
 from donations.updates import spending_save, update_save
 from tests.base import make_campaign
-from tests.campaigns.helpers import TemporaryMediaMixin
-from tests.campaigns.test_photos import jpeg_with_secrets
+from tests.campaigns.helpers import TemporaryMediaMixin, jpeg_with_secrets
 from tests.donations.base import pledge, receive
 from tests.teams.base import TeamTestCase
 

@@ -59,11 +59,6 @@ class ReusingRedisCacheTests(SimpleTestCase):
             self.cache.get_many(["a", "b", "c"]), {"b": (b"<html>", "text/html")}
         )
 
-    def test_it_builds_one_client_per_pool_not_one_per_call(self):
-        client = self.cache._cache
-        self.assertIs(client.get_client(write=True), client.get_client(write=True))
-        self.assertIs(client.get_client(write=False), client.get_client(write=False))
-
     def test_a_rate_limit_counter_counts_in_one_round_trip_and_keeps_its_expiry(self):
         from concurrent.futures import ThreadPoolExecutor
 

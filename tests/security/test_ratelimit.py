@@ -5,23 +5,15 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory, SimpleTestCase, override_settings
 
+from config.env import Rate
 from config.security import client_address
 from donations.ratelimit import (
     PER_ADDRESS,
     Limit,
-    Rate,
     hit_each,
     limit_pledges,
 )
-
-# A Redis that is not there: connections are refused at once.
-CACHE_DOWN = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
-}
+from tests.support import CACHE_DOWN
 
 
 @limit_pledges()
@@ -99,9 +91,9 @@ class HitTests(SimpleTestCase):
 
 
 @override_settings(
-    ZBOR_PLEDGE_RATE_PER_ADDRESS="3/600",
-    ZBOR_PLEDGE_RATE_PER_CAMPAIGN="5/60",
-    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS="8/600",
+    ZBOR_PLEDGE_RATE_PER_ADDRESS=Rate(3, 600),
+    ZBOR_PLEDGE_RATE_PER_CAMPAIGN=Rate(5, 60),
+    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS=Rate(8, 600),
 )
 class LimitPledgesTests(SimpleTestCase):
     def setUp(self):
@@ -185,9 +177,9 @@ class LimitPledgesTests(SimpleTestCase):
 
 # settings.py's defaults (the suite itself runs with much higher limits).
 @override_settings(
-    ZBOR_PLEDGE_RATE_PER_ADDRESS="20/600",
-    ZBOR_PLEDGE_RATE_PER_CAMPAIGN="600/60",
-    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS="60/600",
+    ZBOR_PLEDGE_RATE_PER_ADDRESS=Rate(20, 600),
+    ZBOR_PLEDGE_RATE_PER_CAMPAIGN=Rate(600, 60),
+    ZBOR_PLEDGE_ERROR_RATE_PER_ADDRESS=Rate(60, 600),
 )
 class DefaultLimitsTests(SimpleTestCase):
     def setUp(self):

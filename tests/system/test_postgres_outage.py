@@ -4,19 +4,15 @@ app recovers by itself, and every pledge acknowledged to a donor is stored.
 The test starts its own throwaway cluster (initdb into a temporary folder, on a
 free port), migrates it, serves the app on it with gunicorn (2 workers,
 persistent connections with health checks, as in production), and stops and
-starts the cluster while client threads pledge. Bounded: about 30 seconds.
+starts the cluster while client threads pledge, for OUTAGE_SECONDS.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
-import http.client
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,26 +26,18 @@ import psycopg
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
+from bench.serve import REPO, app_env, free_port, start_gunicorn, stop, wait_until_up
+from bench.serve import Donor as Browser
+
 SLUG = "outage"
 CLIENTS = 4
 OUTAGE_SECONDS = 3
 RECOVERY_LIMIT_SECONDS = 5
 
-TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
-CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
 
 def find_initdb() -> str | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return found[-1] if found else shutil.which("initdb")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -122,70 +110,39 @@ class Donor(threading.Thread):
 
     def __init__(self, port: int, stop: threading.Event, outcomes: list[Outcome]):
         super().__init__(daemon=True)
-        self.port, self.stop, self.outcomes = port, stop, outcomes
+        self.browser = Browser(f"http://127.0.0.1:{port}", timeout=20)
+        self.stop, self.outcomes = stop, outcomes
 
-    def request(self, method: str, path: str, body: str = "", headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+    def step(self, name: str, send) -> int:
+        """Record one request's answer (status 0: no HTTP answer at all)."""
+        started = time.monotonic()
         try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response, response.read().decode()
-        finally:
-            conn.close()
+            status, _body = send()
+        except OSError:
+            self.outcomes.append(Outcome(started, time.monotonic(), name, 0))
+            return 0
+        location = self.browser.location
+        key = (
+            location.rstrip("/").rsplit("/", 1)[-1] if "/thanks/" in location else None
+        )
+        self.outcomes.append(
+            Outcome(
+                started,
+                time.monotonic(),
+                name,
+                status,
+                self.browser.headers.get("retry-after"),
+                key,
+            )
+        )
+        return status
 
     def run(self) -> None:
-        path = f"/c/{SLUG}/give/"
         while not self.stop.is_set():
-            started = time.monotonic()
-            try:
-                response, html = self.request("GET", path)
-            except OSError:
-                self.outcomes.append(Outcome(started, time.monotonic(), "form", 0))
+            if self.step("form", lambda: self.browser.form(SLUG)) != 200:
                 time.sleep(0.1)
                 continue
-            outcome = Outcome(
-                started, time.monotonic(), "form", response.status,
-                response.getheader("Retry-After"),
-            )  # fmt: skip
-            self.outcomes.append(outcome)
-            if response.status != 200:
-                time.sleep(0.1)
-                continue
-            cookie = response.getheader("Set-Cookie", "").split(";")[0]
-            body = (
-                f"csrfmiddlewaretoken={CSRF_RE.search(html)[1]}"
-                f"&token={TOKEN_RE.search(html)[1]}&amount=10&line="
-            )
-            started = time.monotonic()
-            try:
-                response, _ = self.request(
-                    "POST",
-                    path,
-                    body,
-                    {
-                        "Content-Type": "application/x-www-form-urlencoded",
-                        "Cookie": cookie,
-                    },
-                )
-            except OSError:
-                self.outcomes.append(Outcome(started, time.monotonic(), "pledge", 0))
-                continue
-            location = response.getheader("Location") or ""
-            key = (
-                location.rstrip("/").rsplit("/", 1)[-1]
-                if "/thanks/" in location
-                else None
-            )
-            self.outcomes.append(
-                Outcome(
-                    started,
-                    time.monotonic(),
-                    "pledge",
-                    response.status,
-                    response.getheader("Retry-After"),
-                    key,
-                )  # fmt: skip
-            )
+            self.step("pledge", lambda: self.browser.pledge(SLUG, "10"))
 
 
 @pytest.mark.slow
@@ -199,23 +156,12 @@ class PostgresOutageTests(unittest.TestCase):
         self.cluster.init()
         with psycopg.connect(self.cluster.url("postgres"), autocommit=True) as db:
             db.execute("CREATE DATABASE zbor")
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": self.cluster.url("zbor"),
-            "DB_CONN_MAX_AGE": "600",
-            "DB_CONNECT_TIMEOUT": "2",
-            "DEBUG": "False",
-            "SECRET_KEY": "outage-test-secret-key-not-for-production",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "False",
-            "REDIS_URL": "",
-            "STATICFILES_BACKEND": (
-                "django.contrib.staticfiles.storage.StaticFilesStorage"
-            ),
-            "ZBOR_PLEDGE_RATE_PER_ADDRESS": "100000/60",
-            "ZBOR_PLEDGE_RATE_PER_CAMPAIGN": "100000/60",
-            "GUNICORN_ACCESS_LOG": "",
-        }
+        self.port = free_port()
+        self.env = app_env(
+            self.cluster.url("zbor"),
+            self.port,
+            extra={"DB_CONN_MAX_AGE": "600", "DB_CONNECT_TIMEOUT": "2"},
+        )
         # One Django start for both: migrate, then the campaign donors give to.
         self.manage(
             "shell",
@@ -225,48 +171,23 @@ class PostgresOutageTests(unittest.TestCase):
             "call_command('migrate', verbosity=0); "
             f"make_campaign(slug={SLUG!r}, lines=[('Rent', '1000000')])",
         )
-        self.port = free_port()
         # A file, not a pipe: every 503 logs a traceback, and a pipe nobody reads
         # fills up and blocks the workers.
         self.log = open(self.cluster.dir / "gunicorn.log", "w")  # noqa: SIM115
         self.addCleanup(self.log.close)
-        self.gunicorn = subprocess.Popen(  # noqa: S603
-            [str(VENV_BIN / "gunicorn"), "config.wsgi", "--workers", "2",
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "30"],
-            cwd=ROOT, env=self.env,
-            stdout=subprocess.DEVNULL, stderr=self.log,
-        )  # fmt: skip
-        self.addCleanup(self.stop_gunicorn)
-        self.wait_until_serving()
+        self.gunicorn = start_gunicorn(self.env, self.port, workers=2, log=self.log)
+        self.addCleanup(stop, self.gunicorn, timeout=15)
+        wait_until_up(f"http://127.0.0.1:{self.port}", self.gunicorn, seconds=20)
 
     def manage(self, *args: str) -> None:
         subprocess.run(  # noqa: S603
             [sys.executable, "manage.py", *args],
-            cwd=ROOT,
+            cwd=REPO,
             env=self.env,
             check=True,
             capture_output=True,
             timeout=120,
         )
-
-    def stop_gunicorn(self) -> None:
-        self.gunicorn.send_signal(signal.SIGINT)  # quick shutdown
-        try:
-            self.gunicorn.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.gunicorn.kill()
-            self.gunicorn.wait()
-
-    def wait_until_serving(self) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return
-            time.sleep(0.2)
-        self.fail("gunicorn did not start serving within 20 s")
 
     def test_a_restart_while_donors_pledge_is_503_then_recovers_with_no_pledge_lost(
         self,

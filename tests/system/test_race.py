@@ -4,12 +4,11 @@ campaign at its goal (SQLite serialises writers anyway, so skip it there)."""
 
 import threading
 import unittest
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import connection
 from django.test import TransactionTestCase
 
 from campaigns.models import Activity, Campaign
@@ -17,49 +16,13 @@ from donations.models import Pledge, Totals
 from donations.pledging import (
     CampaignNotAccepting,
     Donor,
-    pledge_create,
     pledge_receive,
 )
 from tests.base import make_campaign
+from tests.support import at_once, pledge
 
 THREADS = 50
 VOLUNTEERS = 30
-
-
-def new_pledge(campaign: Campaign, amount: str, **kwargs) -> Pledge:
-    return pledge_create(
-        campaign=campaign,
-        line=kwargs.pop("line", None),
-        amount=Decimal(amount),
-        donor=kwargs.pop("donor", Donor()),
-        submission_token=kwargs.pop("submission_token", None),
-        **kwargs,
-    )
-
-
-def at_once(count: int, work: Callable[[int], object]) -> list[str]:
-    """Run work(0) … work(count - 1) in as many threads, started together, each
-    on its own connection. Returns the errors they raised."""
-    barrier = threading.Barrier(count)
-    errors: list[str] = []
-    lock = threading.Lock()
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            work(n)
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            with lock:
-                errors.append(repr(error))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 @pytest.mark.slow
@@ -74,12 +37,12 @@ class SimultaneousPledgesTests(TransactionTestCase):
 
         def donor(n: int) -> None:
             try:
-                new_pledge(
+                pledge(
                     campaign,
                     amount,
                     line=lines[n % len(lines)] if lines else None,
                     donor=Donor(name=f"Donor {n}"),
-                    submission_token=f"race-{0 if same_token else n:04d}-token",
+                    token=f"race-{0 if same_token else n:04d}-token",
                 )
                 key = "accepted"
             except CampaignNotAccepting:
@@ -97,7 +60,7 @@ class SimultaneousPledgesTests(TransactionTestCase):
 
     def test_promises_past_the_goal_are_all_accepted(self):
         campaign = make_campaign(slug="race")
-        new_pledge(campaign, "2210")
+        pledge(campaign, "2210")
         outcome = self.run_donors(campaign, "60")
         self.assertEqual(outcome["errors"], [])
         # Promises never stop a collection: every donor is accepted.
@@ -143,7 +106,7 @@ class SimultaneousReceiptsTests(TransactionTestCase):
         # 30 × €150 = €4 500 promised; the goal (€2 500) is crossed by the 17th
         # receipt (16 × 150 = 2 400), whichever it is.
         pledges = [
-            new_pledge(campaign, "150", line=lines[n % 2] if n % 3 else None)
+            pledge(campaign, "150", line=lines[n % 2] if n % 3 else None)
             for n in range(VOLUNTEERS)
         ]
 
@@ -183,7 +146,7 @@ class SimultaneousReceiptsTests(TransactionTestCase):
 
     def test_no_pledge_is_stored_once_a_receipt_closed_the_campaign(self):
         campaign = make_campaign(slug="race-close")
-        closing = new_pledge(campaign, "2500")
+        closing = pledge(campaign, "2500")
         giving, closed = threading.Event(), threading.Event()
         lock = threading.Lock()
         outcome = {"accepted": 0, "refused": 0, "late": []}
@@ -206,10 +169,10 @@ class SimultaneousReceiptsTests(TransactionTestCase):
             for attempt in range(tries):
                 after_closing = closed.is_set()
                 try:
-                    new_pledge(
+                    pledge(
                         pages[n],
                         "5",
-                        submission_token=f"donor-{n:03d}-{attempt:03d}",
+                        token=f"donor-{n:03d}-{attempt:03d}",
                     )
                 except CampaignNotAccepting:
                     with lock:

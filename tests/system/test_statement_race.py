@@ -16,7 +16,7 @@ from donations.models import Pledge, StatementEntry, Totals
 from donations.pledging import PledgeRefused, pledge_receive
 from tests.base import make_campaign
 from tests.donations.bankstatements import IBAN, Transfer, camt053
-from tests.system.test_race import at_once, new_pledge
+from tests.support import at_once, pledge
 
 PLEDGES = 20
 
@@ -28,7 +28,7 @@ class StatementRacingTheDeskTests(TransactionTestCase):
     def setUp(self):
         self.campaign = make_campaign(iban=IBAN, account_holder="Fundacja Zbor")
         self.user = User.objects.create_superuser("root", "root@example.org", "pw")
-        self.pledges = [new_pledge(self.campaign, "25") for _ in range(PLEDGES)]
+        self.pledges = [pledge(self.campaign, "25") for _ in range(PLEDGES)]
         result = statements.import_statement(
             data=camt053(*(Transfer("25.00", p.reference) for p in self.pledges)),
             by=self.user,

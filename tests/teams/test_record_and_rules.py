@@ -17,10 +17,9 @@ from campaigns.models import Activity, BudgetLine, Campaign, TeamMember
 from campaigns.permissions import ORGANIZERS_GROUP
 from donations.export import safe_cell
 from donations.pledging import Donor, campaign_close, pledge_receive
-from tests.campaigns.test_admin import ADD_URL, TWO_LINES, change_url, form_data
 from tests.donations.base import pledge
+from tests.support import ADD_URL, TWO_LINES, campaign_form, change_url, form_data
 from tests.teams.base import DONOR_MESSAGE, TeamTestCase, donor_email
-from tests.teams.test_permission_matrix import campaign_form
 
 A = Activity.Action
 

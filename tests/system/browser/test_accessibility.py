@@ -7,21 +7,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from donations.pledging import pledge_receive
-from tests.system.browser.conftest import pledge
+from tests.system.browser.support import assert_accessible, pledge
 
 pytestmark = pytest.mark.browser
-
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-axe = Axe()
-
-
-def assert_accessible(page, name: str) -> None:
-    results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
 
 
 def test_the_open_campaign_its_list_and_its_poster(site, page, campaign):

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from donations.pledging import pledge_receive
-from tests.system.browser.conftest import image_loaded, pledge
+from tests.system.browser.support import image_loaded, pledge
 
 pytestmark = pytest.mark.browser
 

@@ -16,11 +16,11 @@ from playwright.sync_api import expect
 from donations.models import Pledge, Spending, Update
 from donations.pledging import campaign_close, pledge_receive
 from donations.updates import spending_save, update_save
-from tests.system.browser.conftest import pledge
-from tests.system.browser.test_accessibility import assert_accessible
-from tests.system.browser.test_phone_and_weight import (
+from tests.system.browser.support import (
     BUDGET_BYTES,
     COUNTED,
+    assert_accessible,
+    pledge,
     scroll_to_the_end,
 )
 

@@ -9,24 +9,20 @@ import pytest
 from playwright.sync_api import expect
 
 from donations.pledging import campaign_close
-from tests.system.browser.conftest import SCREENSHOTS, image_loaded, pledge, screenshot
+from tests.system.browser.support import (
+    BUDGET_BYTES,
+    COUNTED,
+    SCREENSHOTS,
+    image_loaded,
+    pledge,
+    screenshot,
+    scroll_to_the_end,
+)
 
 pytestmark = pytest.mark.browser
 
-BUDGET_BYTES = 60 * 1024
-# What counts against the budget: everything but photos (and the favicon).
-COUNTED = {"document", "stylesheet", "script", "font"}
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def scroll_to_the_end(page) -> None:
-    """Scroll down a screen at a time so lazy images below the fold load."""
-    height = page.evaluate("document.scrollingElement.scrollHeight")
-    for y in range(0, height + 1, 600):
-        page.evaluate("y => window.scrollTo(0, y)", y)
-        page.wait_for_timeout(50)
-    page.wait_for_load_state("networkidle")
 
 
 def test_the_campaign_page_is_light_and_asks_only_our_origin(site, browser, campaign):

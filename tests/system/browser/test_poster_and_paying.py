@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from campaigns.models import Campaign
 from donations.demo import load_campaigns
 from donations.pledging import campaign_close
-from tests.system.browser.conftest import SCREENSHOTS, image_loaded, pledge
+from tests.system.browser.support import SCREENSHOTS, image_loaded, pledge
 
 pytestmark = pytest.mark.browser
 

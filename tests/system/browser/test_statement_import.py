@@ -12,8 +12,13 @@ from playwright.sync_api import expect
 from campaigns.models import TeamMember
 from donations.models import Pledge, StatementEntry
 from tests.donations.bankstatements import Transfer, camt053
-from tests.system.browser.conftest import PASSWORD, pledge, screenshot, staff_user
-from tests.system.browser.test_accessibility import assert_accessible
+from tests.system.browser.support import (
+    PASSWORD,
+    assert_accessible,
+    pledge,
+    screenshot,
+    staff_user,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, TeamMember
-from tests.system.browser.conftest import image_loaded, log_in, pledge, staff_user
+from tests.system.browser.support import image_loaded, log_in, pledge, staff_user
 
 pytestmark = pytest.mark.browser
 
