@@ -10,11 +10,19 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
 from django.db.models import BooleanField, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.csp import CSP
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 
 from campaigns import photos
 from campaigns.forms import (
@@ -23,8 +31,8 @@ from campaigns.forms import (
     CampaignForm,
     PhotoForm,
     PhotoFormSet,
+    StoryPreviewForm,
 )
-from campaigns.markdown import render_story
 from campaigns.models import Activity, BudgetLine, Campaign, Photo, TeamMember
 from campaigns.permissions import (
     ORGANIZER,
@@ -175,42 +183,54 @@ class CampaignPartInline:
 
 
 class BudgetLineInline(CampaignPartInline, admin.TabularInline):
+    """The lines, compact: position (with up and down buttons where JavaScript
+    runs), label, target and note in view; the other languages' label and note
+    folded into one cell (templates/admin/campaigns/budget_lines.html)."""
+
     model = BudgetLine
     form = BudgetLineForm
     formset = BudgetLineFormSet
+    template = "admin/campaigns/budget_lines.html"
     fields = ("position", "label", "target", "note", *budget_line_translation_fields())
+    folded_fields = budget_line_translation_fields()
     ordering = ("position", "id")
     extra = 1
     job = "edit_lines"
-    verbose_name_plural = _(
-        "How much is needed (lines are covered in the order of their position)"
-    )
+    follows = "needs"
+    verbose_name_plural = _("Budget lines")
 
 
 class PhotoInline(CampaignPartInline, admin.StackedInline):
     model = Photo
     form = PhotoForm
     formset = PhotoFormSet
-    fields = ("preview", "upload", "alt_text", "is_cover", "position")
+    fields = ("preview", "upload", "pending", "alt_text", "is_cover", "position")
     readonly_fields = ("preview",)
     ordering = ("position", "id")
     extra = 1
+    follows = "story"
 
     @admin.display(description=_("preview"))
     def preview(self, photo: Photo) -> str:
         if not photo.pk or not photo.image:
-            return "—"
-        smallest = photo.variants[0] if photo.variants else None
-        url = photos.default_storage.url(smallest["name"]) if smallest else ""
+            return _("The photo gets its number once the campaign is saved.")
         return format_html(
             '<img src="{}" alt="{}" width="160" class="zbor-thumb"><br>'
-            "{} <code>![{}](photo:{})</code>",
-            url or photo.image.url,
+            "<strong>{}</strong> {} <code>{}</code>",
+            thumbnail_url(photo),
             photo.alt_text,
+            _("Photo %(number)s.") % {"number": photo.number},
             _("In the story, write:"),
-            photo.alt_text,
-            photo.pk,
+            photo.story_code,
         )
+
+
+def thumbnail_url(photo) -> str:
+    """The smallest stored width of a photo (or of a photo waiting to be saved)."""
+    variants = photo.variants
+    if variants:
+        return photos.default_storage.url(variants[0]["name"])
+    return photo.image.url
 
 
 class TeamMemberInline(CampaignPartInline, admin.TabularInline):
@@ -219,6 +239,7 @@ class TeamMemberInline(CampaignPartInline, admin.TabularInline):
     fields = ("user", "role")
     extra = 1
     job = "change_team"
+    follows = "contact"
     verbose_name_plural = _("Team (staff users; organizers edit, volunteers confirm)")
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -251,6 +272,7 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     )
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = (
+        "story_photos",
         "story_preview",
         "collected",
         "promised",
@@ -260,40 +282,80 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    # Top to bottom in the order an organizer thinks: who and where, the story
+    # and its photos, what is needed, how to pay, the collection's rules, who
+    # runs it and the team, publishing. Each inline names the section it
+    # follows ("follows", matched against a fieldset's first class).
     fieldsets = (
         (
-            None,
+            _("Who and where"),
             {
+                "classes": ("who",),
                 "fields": (
                     "title",
                     "slug",
                     "beneficiary_name",
                     ("city", "country"),
                     "summary",
-                    "published",
-                    "noindex",
-                )
+                ),
             },
         ),
-        (_("Story"), {"fields": ("story", "story_preview")}),
+        (
+            _("Story"),
+            {
+                "classes": ("story",),
+                "fields": ("story", "story_photos", "story_preview"),
+            },
+        ),
+        (
+            _("What is needed"),
+            {
+                "classes": ("needs",),
+                "description": _(
+                    "One line per thing needed, with its amount. Lines are covered "
+                    "from the top; the goal is their sum. Leave the position empty "
+                    "to keep the order you type them in, or move a line with ↑ ↓."
+                ),
+                "fields": ("currency",),
+            },
+        ),
+        (
+            _("Payment details shown to donors"),
+            {
+                "classes": ("payment",),
+                "fields": (
+                    "account_holder",
+                    "iban",
+                    "bic",
+                    "bank_name",
+                    "payment_other",
+                ),
+            },
+        ),
         (
             _("Collection"),
             {
+                "classes": ("collection",),
+                "fields": ("deadline", "stop_at_goal", "over_goal_rule"),
+            },
+        ),
+        (
+            _("Pledges: largest amount, expiry and reminders"),
+            {
+                "classes": ("pledges", "collapse"),
+                "description": _("The usual values suit most collections."),
                 "fields": (
-                    "currency",
-                    "deadline",
-                    "stop_at_goal",
-                    "over_goal_rule",
+                    "max_pledge",
                     "pledge_expiry_days",
                     "reminder_days",
                     "transfer_sent_days",
-                    "max_pledge",
-                )
+                ),
             },
         ),
         (
             _("Who runs this collection"),
             {
+                "classes": ("contact",),
                 "description": _(
                     "Shown to donors on the page, the thank-you page and the "
                     "poster, so they know whom to ask. Give at least one contact."
@@ -308,15 +370,14 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
             },
         ),
         (
-            _("Payment details shown to donors"),
+            _("Publishing"),
             {
-                "fields": (
-                    "account_holder",
-                    "iban",
-                    "bic",
-                    "bank_name",
-                    "payment_other",
-                )
+                "classes": ("publishing",),
+                "description": _(
+                    "Use “Preview” at the top of the page to see the page as donors "
+                    "will, before you publish it."
+                ),
+                "fields": ("published", "noindex"),
             },
         ),
         *campaign_translation_fieldsets(),
@@ -332,6 +393,10 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
             },
         ),
     )
+
+    class Media:
+        css = {"all": ("css/admin-campaign.css",)}
+        js = ("js/admin-campaign.js",)
 
     # Least privilege: every list, search, filter, autocomplete and direct URL
     # goes through get_queryset, which holds only the user's campaigns (a
@@ -373,7 +438,19 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None and obj.pk:
             context["team_links"] = team_links(request.user, obj)
+            context["preview_url"] = self.view_on_site(obj)
+        context["sections"] = page_sections(
+            context.get("adminform") or [], context.get("inline_admin_formsets", [])
+        )
+        context["kept_photos"] = kept_photos(context.get("inline_admin_formsets", []))
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, PhotoInline):
+            # A photo chosen in a form sent back is kept for whoever chose it.
+            kwargs["form_kwargs"] = {"uploader": request.user}
+        return kwargs
 
     def get_inline_instances(self, request, obj=None):
         # The team is chosen once the campaign exists (its creator is already in).
@@ -387,26 +464,95 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     def state_display(self, campaign: Campaign) -> str:
         return Campaign.State(campaign.state()).label
 
-    @admin.display(description=_("story as donors see it"))
-    def story_preview(self, campaign: Campaign) -> str:
-        if not campaign.pk:
-            return _("Save the campaign to see its story here.")
+    @admin.display(description=_("photos for the story"))
+    def story_photos(self, campaign: Campaign) -> str:
+        """The gallery to pick from: each saved photo with its number and the
+        code that shows it; with JavaScript, a button inserts that code at the
+        cursor (static/js/admin-campaign.js), also for photos chosen below but
+        not saved yet."""
+        gallery = list(campaign.photos.all()) if campaign.pk else []
+        items = format_html_join(
+            "",
+            '<li data-zbor-photo="{}"><img src="{}" alt="" width="96"> '
+            "<span>{}</span> <code>{}</code> "
+            '<button type="button" class="button" data-zbor-insert="{}" hidden>'
+            "{}</button></li>",
+            (
+                (
+                    photo.number,
+                    thumbnail_url(photo),
+                    _("Photo %(number)s: %(alt)s")
+                    % {"number": photo.number, "alt": photo.alt_text},
+                    photo.story_code,
+                    photo.story_code,
+                    _("Insert in the story"),
+                )
+                for photo in gallery
+            ),
+        )
+        next_number = max((photo.number for photo in gallery), default=0) + 1
         return format_html(
-            '<div class="zbor-story-preview">{}</div><p><a href="{}">{}</a></p>',
-            render_story(campaign.story, campaign.photos.all()),
-            reverse("admin:campaigns_campaign_preview", args=[campaign.pk]),
-            _("Preview the whole page"),
+            '<div class="zbor-picker" data-zbor-next="{}" data-zbor-label="{}"'
+            ' data-zbor-insert-label="{}"><p>{}</p><ul>{}</ul></div>',
+            next_number,
+            _("Photo %(number)s (not saved yet): %(alt)s"),
+            _("Insert in the story"),
+            _(
+                "Add photos in the Photos section below: they are numbered 1, 2, "
+                "3… in the order you add them, and a photo keeps its number when "
+                "others are removed."
+            ),
+            items,
         )
 
-    # A page preview for staff, published or not, through the public template.
+    @admin.display(description=_("story as donors see it"))
+    def story_preview(self, campaign: Campaign) -> str:
+        """The story in a frame with the public stylesheet and template; with
+        JavaScript, "Show my changes" sends the story being typed into it."""
+        url = story_preview_url(campaign)
+        return format_html(
+            '<div class="zbor-story-preview" data-zbor-preview="{}"{}>'
+            '<iframe name="zbor-story-frame" src="{}" title="{}">'
+            "</iframe>"
+            '<p><button type="button" class="button" data-zbor-refresh hidden>{}'
+            "</button> {}</p></div>",
+            url,
+            # Not saved yet: the frame shows what is typed (admin-campaign.js).
+            mark_safe(" data-zbor-unsaved") if not campaign.pk else "",  # noqa: S308
+            url,
+            _("The story as donors will see it"),
+            _("Show my changes"),
+            format_html(
+                '<a href="{}" target="_blank">{}</a>',
+                reverse("admin:campaigns_campaign_preview", args=[campaign.pk]),
+                _("Preview the whole page"),
+            )
+            if campaign.pk
+            else _("Save the campaign to preview the whole page."),
+        )
+
+    # Previews for staff, published or not, through the public template and
+    # stylesheet: the whole page, and the story alone (in the change form).
     def get_urls(self):
-        preview = self.admin_site.admin_view(self.preview_view)
+        def view(function):
+            return self.admin_site.admin_view(never_cache(function))
+
         return [
             path(
                 "<int:object_id>/preview/",
-                preview,
+                view(self.preview_view),
                 name="campaigns_campaign_preview",
-            )
+            ),
+            path(
+                "<int:object_id>/preview/story/",
+                view(self.story_preview_view),
+                name="campaigns_campaign_story_preview",
+            ),
+            path(
+                "preview/story/",
+                view(self.story_preview_view),
+                name="campaigns_campaign_new_story_preview",
+            ),
         ] + super().get_urls()
 
     def view_on_site(self, campaign: Campaign) -> str:
@@ -414,16 +560,56 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
         the team (Django's own shortcut, /admin/r/…, is off: config/urls.py)."""
         return reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
 
-    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        from campaigns.views import render_campaign_page
-
+    def _previewed(self, request: HttpRequest, object_id: int) -> Campaign:
         # Another team's campaign does not exist for this user.
         campaign = get_object_or_404(
             self.get_queryset(request).prefetch_related("photos"), pk=object_id
         )
         if not self.has_view_permission(request, campaign):
             raise PermissionDenied
+        return campaign
+
+    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        from campaigns.views import render_campaign_page
+
+        campaign = self._previewed(request, object_id)
         return render_campaign_page(request, campaign, preview=True)
+
+    def story_preview_view(
+        self, request: HttpRequest, object_id: int | None = None
+    ) -> HttpResponse:
+        """GET: the saved story; POST: the story as typed (StoryPreviewForm),
+        with the campaign's saved photos."""
+        from campaigns.views import render_story_preview
+
+        if object_id is None:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            campaign = Campaign()
+        else:
+            campaign = self._previewed(request, object_id)
+        story, waiting = campaign.story, []
+        if request.method == "POST":
+            form = StoryPreviewForm(request.POST)
+            if not form.is_valid():
+                return HttpResponseBadRequest(form.errors.as_text())
+            story = form.cleaned_data["story"]
+            waiting = waiting_photos(
+                campaign, form.cleaned_data["pending"], request.user
+            )
+        elif request.method != "GET":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        response = render_story_preview(request, campaign, story, waiting)
+        # Shown in a frame of the change form, on this site only.
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response._csp_config = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF]}
+        return response
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        # The story preview is a frame of this site's own (story_preview).
+        response._csp_config = {**settings.SECURE_CSP, "frame-src": [CSP.SELF]}
+        return response
 
     def save_formset(self, request, form, formset, change) -> None:
         super().save_formset(request, form, formset, change)
@@ -452,6 +638,59 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
             earmarked_currency=campaign.currency,
             earmarked_collected_currency=campaign.currency,
         )
+
+
+def waiting_photos(campaign: Campaign, tokens: list[str], user) -> list[Photo]:
+    """The photos kept for this user under `tokens`, unsaved, with the numbers
+    they will get. One token per new photo row of the page, in its order ("-"
+    for a photo chosen but not sent yet: it takes a number, not shown)."""
+    saved = campaign.photos.all() if campaign.pk else []
+    number = max((photo.number for photo in saved), default=0)
+    waiting = []
+    for token in tokens:
+        number += 1
+        kept = photos.find_pending(token, user)
+        if kept is None:
+            continue
+        photo = Photo(number=number, alt_text=kept.original_name)
+        photos.apply_pending(photo, kept)
+        waiting.append(photo)
+    return waiting
+
+
+def story_preview_url(campaign: Campaign) -> str:
+    if campaign.pk:
+        return reverse("admin:campaigns_campaign_story_preview", args=[campaign.pk])
+    return reverse("admin:campaigns_campaign_new_story_preview")
+
+
+def page_sections(adminform, inline_admin_formsets) -> list[dict]:
+    """The change form's fieldsets with each inline right after the fieldset
+    it follows (its `follows` is that fieldset's first class); an inline that
+    follows none comes after them all."""
+    inlines = list(inline_admin_formsets)
+    sections = []
+    for fieldset in adminform:
+        sections.append({"fieldset": fieldset})
+        key = (fieldset.classes or "").split(" ")[0]
+        for inline in [i for i in inlines if getattr(i.opts, "follows", "") == key]:
+            sections.append({"inline": inline})
+            inlines.remove(inline)
+    sections += [{"inline": inline} for inline in inlines]
+    for index, section in enumerate(sections):
+        section["index"] = index
+    return sections
+
+
+def kept_photos(inline_admin_formsets) -> list[str]:
+    """The names of the photos kept for a form sent back with a mistake."""
+    return [
+        form.kept.original_name or str(_("photo"))
+        for inline in inline_admin_formsets
+        if inline.formset.model is Photo
+        for form in inline.formset.forms
+        if getattr(form, "kept", None) is not None
+    ]
 
 
 def team_links(user, campaign: Campaign) -> list[dict]:

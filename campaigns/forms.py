@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +19,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
 from campaigns import contact, photos
-from campaigns.models import BudgetLine, Campaign, Photo
+from campaigns.models import SUMMARY_MAX_LENGTH, BudgetLine, Campaign, Photo
 from campaigns.money import CENT, AmountField
 from campaigns.templatetags.money import format_money
 
@@ -27,11 +28,14 @@ MAX_TARGET = Decimal("9999999999.99")
 STORY_HELP = _(
     "Markdown: a blank line between paragraphs; ## Heading; *italic*; **bold**; "
     "- for a list item; > for a quotation; [link text](https://example.org). "
-    "To show a photo of this campaign's gallery, write ![what it shows](photo:N), "
-    "where N is the photo's number shown under it in the Photos section below "
-    "(save the campaign first). Images from other sites, scripts and styles are "
-    "removed. The preview shows the story exactly as donors will see it."
+    "To show one of this campaign's photos, write ![what it shows](photo:N), "
+    "where N is the photo's number in this campaign (1 for the first photo you "
+    "add, 2 for the second…), or pick it from the photos just below the story. "
+    "Images from other sites, scripts and styles are removed. The preview shows "
+    "the story exactly as donors will see it."
 )
+# Shown under the summary as the organizer types (static/js/admin-campaign.js).
+COUNT_TEXT = _("%(count)s of %(max)s characters")
 
 
 def clean_iban(value: str) -> str:
@@ -171,7 +175,18 @@ class CampaignForm(EnglishTextsMixin, forms.ModelForm):
             "attestation_url",
         )
         help_texts = {"story": STORY_HELP}
-        widgets = {"story": forms.Textarea(attrs={"rows": 20, "cols": 80})}
+        widgets = {
+            "story": forms.Textarea(
+                attrs={"rows": 20, "cols": 80, "data-zbor-story": "story"}
+            )
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The summary in every language: a few lines with a live count.
+        for name, field in self.fields.items():
+            if name == "summary" or name.startswith("summary_"):
+                field.widget = summary_widget()
 
     def clean_iban(self) -> str:
         return clean_iban(self.cleaned_data.get("iban", ""))
@@ -199,11 +214,39 @@ class CampaignForm(EnglishTextsMixin, forms.ModelForm):
         return currency
 
 
+def summary_widget() -> forms.Textarea:
+    return forms.Textarea(
+        attrs={
+            "rows": 3,
+            "cols": 80,
+            "maxlength": SUMMARY_MAX_LENGTH,
+            "data-zbor-count": COUNT_TEXT,
+            "data-zbor-max": SUMMARY_MAX_LENGTH,
+        }
+    )
+
+
+LINE_PLACEHOLDERS = {
+    "label": _("What for"),
+    "target": _("Amount"),
+    "note": _("Note (optional)"),
+}
+
+
 class BudgetLineForm(EnglishTextsMixin, forms.ModelForm):
     # The amount only: a line is always in its campaign's currency.
     # Typed like every amount (campaigns.money.parse_amount, in the admin's
     # language): "1,250" is refused as ambiguous on an English page.
     target = AmountField(label=_("target"))
+    # Left blank, a line comes after the one above it (BudgetLineFormSet).
+    position = forms.IntegerField(
+        label=_("position"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(
+            attrs={"class": "zbor-position", "min": 0, "data-zbor-position": ""}
+        ),
+    )
 
     class Meta:
         model = BudgetLine
@@ -216,6 +259,18 @@ class BudgetLineForm(EnglishTextsMixin, forms.ModelForm):
         self.campaign = campaign
         if self.instance.pk:
             self.initial["target"] = self.instance.target.amount
+        # Named inside the field too: on a phone the table's header is hidden.
+        for name, placeholder in LINE_PLACEHOLDERS.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs.setdefault("placeholder", placeholder)
+
+    @property
+    def folded_errors(self) -> bool:
+        """Whether a label or note in another language has a mistake (its
+        folded cell opens, campaigns/budget_lines.html)."""
+        return any(
+            name not in ("label", "target", "note", "position") for name in self.errors
+        )
 
     def clean_target(self) -> Decimal:
         target = clean_target(self.cleaned_data.get("target"))
@@ -275,6 +330,7 @@ class BudgetLineFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
+        number_blank_positions(kept)
         labels = [form.cleaned_data.get("label", "").strip().lower() for form in kept]
         if len(labels) != len(set(labels)):
             raise ValidationError(
@@ -291,37 +347,112 @@ class BudgetLineFormSet(forms.BaseInlineFormSet):
             )
 
 
+def number_blank_positions(forms_in_order: list) -> None:
+    """A line whose position was left blank comes right after the line above
+    it, so lines typed without numbers stay in the order they were entered."""
+    previous = 0
+    for form in forms_in_order:
+        position = form.cleaned_data.get("position")
+        if position is None:
+            position = previous + 1
+            form.cleaned_data["position"] = position
+            form.instance.position = position
+        previous = position
+
+
+PHOTO_HELP = _("JPEG, PNG or WebP, at most 10 MB and 40 megapixels.")
+
+
 class PhotoForm(forms.ModelForm):
+    """One photo of the gallery. A photo chosen here is checked and stored when
+    the form is sent; if anything on the page is sent back (a mistyped IBAN),
+    it is kept (photos.keep_pending) and named by the hidden `pending` token,
+    so the organizer does not choose it again."""
+
     upload = forms.FileField(
         label=_("photo"),
         required=False,
-        help_text=_("JPEG, PNG or WebP, at most 10 MB and 40 megapixels."),
+        help_text=PHOTO_HELP,
         widget=forms.ClearableFileInput(
             attrs={"accept": "image/jpeg,image/png,image/webp"}
         ),
     )
+    pending = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Photo
-        fields = ("upload", "alt_text", "is_cover", "position")
+        fields = ("upload", "pending", "alt_text", "is_cover", "position")
 
     prepared: photos.PreparedPhoto | None = None
+    kept = None  # the PendingPhoto this form's photo waits in
+
+    def __init__(self, *args, uploader=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.uploader = uploader
 
     def clean_upload(self):
         upload = self.cleaned_data.get("upload")
         if upload:
             self.prepared = photos.prepare(upload)
-        elif not self.instance.image:
-            raise ValidationError(_("Choose a photo to upload."), code="required")
         return upload
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.prepared is not None and self.uploader is not None:
+            self._keep(self.cleaned_data["upload"])
+        elif self.prepared is None and "upload" not in self.errors:
+            token = cleaned.get("pending", "")
+            self.kept = photos.find_pending(token, self.uploader)
+            if self.kept is None and not self.instance.image:
+                message = (
+                    _("The photo you chose earlier is no longer kept; choose it again.")
+                    if token
+                    else _("Choose a photo to upload.")
+                )
+                self.add_error("upload", ValidationError(message, code="required"))
+        if self.kept is not None:
+            self.say_kept()
+        return cleaned
+
+    def _keep(self, upload) -> None:
+        """Store the checked photo now, under a token the page carries back."""
+        self.kept = photos.keep_pending(
+            self.prepared, user=self.uploader, original_name=upload.name
+        )
+        self.prepared = None
+        data = self.data.copy()
+        data[self.add_prefix("pending")] = self.kept.token
+        self.data = data
+
+    def say_kept(self) -> None:
+        """Beside the field, in case the page comes back: the photo is kept."""
+        # The bound field copied the help text when cleaning began: set both.
+        self.fields["upload"].help_text = self["upload"].help_text = format_html(
+            '<span class="zbor-kept" role="status"><img src="{}" alt="" width="96"> '
+            "{}</span> {}",
+            photos.default_storage.url(self.kept.file_names[0]),
+            _("Your photo “%(name)s” is kept; it will be saved with the campaign.")
+            % {"name": self.kept.original_name or _("photo")},
+            PHOTO_HELP,
+        )
+
+    def has_changed(self) -> bool:
+        return super().has_changed() or bool(self.data.get(self.add_prefix("pending")))
 
     def save(self, commit: bool = True) -> Photo:
         photo = super().save(commit=False)
-        if self.prepared is not None:
+        if self.prepared is not None or self.kept is not None:
             self.replaced_files = [v["name"] for v in photo.variants]
+        if self.prepared is not None:
             photos.apply(photo, self.prepared)
+        elif self.kept is not None:
+            photos.apply_pending(photo, self.kept)
         if commit:
             photo.save()
+        if self.kept is not None:
+            # Its files now belong to the photo: only the waiting row goes.
+            self.kept.delete()
+            self.kept = None
         return photo
 
 
@@ -341,3 +472,23 @@ class PhotoFormSet(forms.BaseInlineFormSet):
             raise ValidationError(
                 _("Only one photo can be the cover photo."), code="two_covers"
             )
+
+
+class PendingTokensField(forms.Field):
+    """The tokens of photos kept for a page sent back, in the page's order."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        tokens = [token for token in (value or []) if token]
+        if len(tokens) > 50 or any(len(token) > 64 for token in tokens):
+            raise ValidationError(_("Too many photos to preview."), code="too_many")
+        return tokens
+
+
+class StoryPreviewForm(forms.Form):
+    """The story as the organizer is writing it, sent to the story preview,
+    with the photos kept for the page if it came back with a mistake."""
+
+    story = forms.CharField(required=False, max_length=100_000)
+    pending = PendingTokensField(required=False)

@@ -6,9 +6,10 @@ donor's browser or load anything from another site: scripts, event attributes,
 `javascript:` links, styles and frames are removed, and an image survives only
 when it names one of the campaign's own photos:
 
-    ![What the photo shows](photo:12)
+    ![What the photo shows](photo:2)
 
-where 12 is the photo's number shown in the admin (its media URL works too).
+where 2 is the photo's number within its campaign (Photo.number: 1, 2, 3 in
+upload order), shown in the admin under the photo; its media URL works too.
 """
 
 from __future__ import annotations
@@ -41,17 +42,17 @@ STORY_SIZES = "(min-width: 48rem) 44rem, 100vw"
 
 def render_story(text: str, photos: Iterable[Photo]) -> SafeString:
     """The story as safe HTML. `photos` are the campaign's gallery (no queries here:
-    pass what the view prefetched)."""
-    by_id = {photo.pk: photo for photo in photos}
+    pass what the view prefetched); "photo:N" names the one numbered N."""
+    by_number = {photo.number: photo for photo in photos}
     by_url = {}
-    for photo in by_id.values():
+    for photo in by_number.values():
         for url in photo_urls(photo):
-            by_url[url] = photo.pk
+            by_url[url] = photo.number
 
     def filter_attribute(tag: str, name: str, value: str) -> str | None:
         if tag == "img" and name == "src":
             match = PHOTO_SRC.fullmatch(value)
-            if match and int(match[1]) in by_id:
+            if match and int(match[1]) in by_number:
                 return value
             if value in by_url:
                 return f"photo:{by_url[value]}"
@@ -72,17 +73,17 @@ def render_story(text: str, photos: Iterable[Photo]) -> SafeString:
     )
     # The page title is the one <h1>: a story's "# Heading" becomes an <h2>.
     cleaned = HEADING.sub(lambda m: f"<{m[1]}h2>", cleaned)
-    cleaned = IMG_TAG.sub(lambda m: _gallery_img(m[1], by_id), cleaned)
+    cleaned = IMG_TAG.sub(lambda m: _gallery_img(m[1], by_number), cleaned)
     return mark_safe(cleaned)  # noqa: S308 -- nh3 has sanitised it just above
 
 
-def _gallery_img(attributes: str, by_id: dict) -> str:
+def _gallery_img(attributes: str, by_number: dict) -> str:
     """Expand a sanitised <img src="photo:N"> into the gallery photo's full markup."""
     values = dict(ATTRIBUTE.findall(attributes))
     match = PHOTO_SRC.fullmatch(values.get("src", ""))
     if not match:
         return ""  # nh3 dropped its source: nothing left to show
-    photo = by_id[int(match[1])]
+    photo = by_number[int(match[1])]
     alt = values.get("alt") or html.escape(photo.alt_text)  # already escaped by nh3
     return photo_img(photo, alt_escaped=alt, sizes=STORY_SIZES, lazy=True)
 

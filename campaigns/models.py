@@ -52,6 +52,9 @@ def validate_language_order(value: str) -> None:
         )
 
 
+SUMMARY_MAX_LENGTH = 300
+
+
 class CampaignQuerySet(models.QuerySet):
     def published(self) -> CampaignQuerySet:
         return self.filter(published=True)
@@ -112,7 +115,7 @@ class Campaign(models.Model):
     country = models.CharField(_("country"), max_length=100, blank=True)
     summary = models.CharField(
         _("summary"),
-        max_length=300,
+        max_length=SUMMARY_MAX_LENGTH,
         help_text=_("One or two sentences for lists and link previews."),
     )
     story = models.TextField(_("story"), blank=True)
@@ -497,7 +500,11 @@ class BudgetLine(models.Model):
     label = models.CharField(_("label"), max_length=120)
     note = models.CharField(_("note"), max_length=300, blank=True)
     target = money_field(verbose_name=_("target"))
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(
+        _("position"),
+        default=0,
+        help_text=_("Lines are covered in this order, the lowest number first."),
+    )
     # What the pledges earmarked to this line add up to, kept by donations in
     # the same transaction as every pledge change: their effective amounts
     # (received, or pledged while pending), and their received amounts alone.
@@ -590,6 +597,9 @@ class Photo(models.Model):
     )
     is_cover = models.BooleanField(_("cover photo"), default=False)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # The story names a photo by this number, "![…](photo:2)": 1, 2, 3… within
+    # its campaign in upload order, given on the first save (next_number).
+    number = models.PositiveIntegerField(_("number"), editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -601,11 +611,63 @@ class Photo(models.Model):
                 fields=["campaign"],
                 condition=Q(is_cover=True),
                 name="one_cover_photo_per_campaign",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "number"], name="photo_number_unique_per_campaign"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.alt_text
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.number:
+            self.number = next_photo_number(self.campaign_id)
+        super().save(*args, **kwargs)
+
+    @property
+    def story_code(self) -> str:
+        """What the organizer writes in the story to show this photo."""
+        return f"![{self.alt_text}](photo:{self.number})"
+
+
+def next_photo_number(campaign_id: int) -> int:
+    """The number the campaign's next photo gets: one more than its highest."""
+    highest = Photo.objects.filter(campaign_id=campaign_id).aggregate(
+        highest=models.Max("number")
+    )["highest"]
+    return (highest or 0) + 1
+
+
+class PendingPhoto(models.Model):
+    """A photo chosen in a campaign form that was sent back with a mistake
+    elsewhere: already checked, rebuilt and stored, it waits here (named by a
+    random token in the form) until the campaign saves, so that nobody has to
+    choose it again. Stale ones are removed by `clean_pending_photos`."""
+
+    token = models.CharField(max_length=64, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # Shown back to the one who chose it ("Your photo coat.jpg is kept"), and
+    # gone with this row: the saved photo never keeps its file name.
+    original_name = models.CharField(max_length=100, blank=True)
+    image_name = models.CharField(max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    variants = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("photo waiting to be saved")
+        verbose_name_plural = _("photos waiting to be saved")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def file_names(self) -> list[str]:
+        return [variant["name"] for variant in self.variants]
 
 
 class TeamMember(models.Model):

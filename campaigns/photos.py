@@ -12,14 +12,20 @@ import io
 import secrets
 import warnings
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from campaigns.models import PendingPhoto
+
 MAX_BYTES = 10 * 1024 * 1024
+# A photo kept for a form sent back with a mistake waits this long to be saved.
+PENDING_FOR = timedelta(days=1)
 MAX_PIXELS = 40_000_000
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 WIDTHS = (480, 960, 1600)
@@ -161,3 +167,54 @@ def apply(photo, prepared: PreparedPhoto) -> None:
     photo.width = prepared.largest.width
     photo.height = prepared.largest.height
     photo.variants = variants
+
+
+# Photos waiting for their campaign's save ----------------------------------
+
+
+def keep_pending(prepared: PreparedPhoto, *, user, original_name: str) -> PendingPhoto:
+    """Store a checked photo now and keep it under a new random token, for a
+    form that is sent back: the next send names the token, not the file."""
+    name, variants = store(prepared)
+    return PendingPhoto.objects.create(
+        token=secrets.token_urlsafe(32),
+        uploaded_by=user,
+        original_name=(original_name or "")[-100:],
+        image_name=name,
+        width=prepared.largest.width,
+        height=prepared.largest.height,
+        variants=variants,
+    )
+
+
+def find_pending(token: str, user) -> PendingPhoto | None:
+    """The waiting photo this user chose under `token`, if it has not gone stale."""
+    if not token or user is None or not user.is_authenticated:
+        return None
+    return PendingPhoto.objects.filter(
+        token=token,
+        uploaded_by=user,
+        created_at__gt=timezone.now() - PENDING_FOR,
+    ).first()
+
+
+def apply_pending(photo, pending: PendingPhoto) -> None:
+    """Point `photo` (unsaved) at the files the waiting photo stored."""
+    photo.image.name = pending.image_name
+    photo.width = pending.width
+    photo.height = pending.height
+    photo.variants = pending.variants
+
+
+def clean_pending(now=None) -> int:
+    """Remove waiting photos older than PENDING_FOR, their files with them.
+    Returns how many went."""
+    stale = PendingPhoto.objects.filter(
+        created_at__lte=(now or timezone.now()) - PENDING_FOR
+    )
+    removed = 0
+    for pending in stale.iterator():
+        delete_files(pending.file_names)
+        pending.delete()
+        removed += 1
+    return removed

@@ -1,5 +1,6 @@
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
@@ -73,6 +74,13 @@ def _list_url(number: int) -> str:
     return reverse("campaigns:list_page", args=[number])
 
 
+# What other apps add to a campaign's page: donations registers the money (its
+# progress, updates and spending report) when it starts (donations/apps.py), so
+# the public page and the team's preview show the same parts while campaigns
+# imports nothing of donations.
+PAGE_PARTS: list[Callable[[Campaign], dict]] = []
+
+
 def render_campaign_page(
     request: HttpRequest,
     campaign: Campaign,
@@ -82,10 +90,9 @@ def render_campaign_page(
 ) -> HttpResponse:
     """The campaign page, from a campaign whose lines and photos are prefetched.
 
-    The story, photos and needs come from here; the public page
-    (donations.views.campaign_detail) adds the money through `extra_context`
-    ("progress"). The admin's preview of an unpublished campaign (`preview`)
-    shows the page without it."""
+    The story, photos and needs come from here, the money from PAGE_PARTS. The
+    team's preview (`preview`) is the same page, drafts included, marked as a
+    preview and never indexed."""
     now = timezone.now()
     gallery = list(campaign.photos.all())
     cover = cover_photo(gallery)
@@ -99,7 +106,7 @@ def render_campaign_page(
         "gallery": [
             mark_safe(photo_img(p, sizes=GALLERY_SIZES, lazy=True))  # noqa: S308
             for p in gallery
-            if p is not cover and p.pk not in in_story
+            if p is not cover and p.number not in in_story
         ],
         "deadline": describe_deadline(campaign, now),
         "canonical_url": absolute(campaign.get_absolute_url()),
@@ -114,12 +121,33 @@ def render_campaign_page(
             absolute(campaign.get_absolute_url()), campaign.title
         ),
     }
+    for part in PAGE_PARTS:
+        context.update(part(campaign))
     context.update(extra_context or {})
     return render(request, "campaigns/campaign_detail.html", context)
 
 
+def render_story_preview(
+    request: HttpRequest, campaign: Campaign, story: str, waiting=()
+) -> HttpResponse:
+    """The story alone, as the campaign page shows it (the same stylesheet and
+    story markup), for the frame in the admin's change form. Never public:
+    the admin's preview views call it for the team. `waiting` are photos not
+    saved yet (kept for a page sent back), numbered as they will be."""
+    gallery = list(campaign.photos.all()) if campaign.pk else []
+    return render(
+        request,
+        "campaigns/story_preview.html",
+        {
+            "campaign": campaign,
+            "story_html": render_story(story, gallery + list(waiting)),
+        },
+    )
+
+
 # Helpers for the pages above ------------------------------------------------
 
+# A gallery photo the story shows, by its number within the campaign.
 PHOTO_REFERENCE = re.compile(r"\(photo:(\d+)\)")
 COVER_SIZES = "(min-width: 48rem) 46rem, 100vw"
 CARD_SIZES = "(min-width: 48rem) 22rem, 100vw"

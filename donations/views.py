@@ -92,21 +92,22 @@ NOT_ACCEPTING = 409
 @cache_page_by(campaign_page)
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The public campaign page: the story and lines from campaigns, the money
-    (progress, recent supporters, the way to give), the team's updates and
-    spending report from here. Fixed queries."""
+    (page_money) from here. Fixed queries."""
     campaign = get_object_or_404(
         Campaign.objects.published().prefetch_related("lines", "photos"), slug=slug
     )
+    return campaign_views.render_campaign_page(request, campaign)
+
+
+def page_money(campaign: Campaign) -> dict:
+    """The money part of a campaign's page (campaigns.views.PAGE_PARTS): its
+    progress and the way to give, the team's updates and spending report."""
     progress = campaign_progress(campaign)
-    return campaign_views.render_campaign_page(
-        request,
-        campaign,
-        extra_context={
-            "progress": progress,
-            "updates": page_updates(campaign),
-            "spending": spending_report(campaign, progress),
-        },
-    )
+    return {
+        "progress": progress,
+        "updates": page_updates(campaign),
+        "spending": spending_report(campaign, progress),
+    }
 
 
 def _see_other(pledge: Pledge) -> HttpResponse:

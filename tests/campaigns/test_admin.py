@@ -8,101 +8,13 @@ from campaigns.models import BudgetLine, Campaign, Photo, TeamMember
 from donations.models import Pledge
 from tests.base import ZborTestCase, make_campaign
 from tests.campaigns.helpers import TemporaryMediaMixin, image_file
-
-ADD_URL = "/admin/campaigns/campaign/add/"
-
-
-def change_url(campaign) -> str:
-    return f"/admin/campaigns/campaign/{campaign.pk}/change/"
-
-
-def form_data(campaign=None, lines=(), photos=(), **overrides) -> dict:
-    """What the admin's campaign form posts, with its two inline formsets."""
-    data = {
-        "title": "Winter coats for Ales B.",
-        "slug": "ales",
-        "beneficiary_name": "Ales B.",
-        "city": "Gdańsk",
-        "country": "Poland",
-        "summary": "Two coats and boots before the frost.",
-        "story": "## Why\n\nIt is cold.",
-        "currency": "EUR",
-        "deadline_0": "",
-        "deadline_1": "",
-        "stop_at_goal": "on",
-        "published": "on",
-        "pledge_expiry_days": "14",
-        "reminder_days": "2",
-        "transfer_sent_days": "7",
-        "max_pledge": "10000",
-        "account_holder": "Ales B.",
-        "iban": "PL61 1090 1014 0000 0712 1981 2874",
-        "bic": "wbkp plpp",
-        "bank_name": "",
-        "payment_other": "",
-    }
-    existing = list(campaign.lines.all()) if campaign else []
-    data.update(
-        {
-            "lines-TOTAL_FORMS": str(len(lines)),
-            "lines-INITIAL_FORMS": str(len(existing)),
-            "lines-MIN_NUM_FORMS": "0",
-            "lines-MAX_NUM_FORMS": "1000",
-        }
-    )
-    for index, line in enumerate(lines):
-        for key, value in line.items():
-            data[f"lines-{index}-{key}"] = value
-        if campaign:
-            data[f"lines-{index}-campaign"] = str(campaign.pk)
-    existing_photos = list(campaign.photos.all()) if campaign else []
-    data.update(
-        {
-            "photos-TOTAL_FORMS": str(len(photos)),
-            "photos-INITIAL_FORMS": str(len(existing_photos)),
-            "photos-MIN_NUM_FORMS": "0",
-            "photos-MAX_NUM_FORMS": "1000",
-        }
-    )
-    for index, photo in enumerate(photos):
-        for key, value in photo.items():
-            data[f"photos-{index}-{key}"] = value
-    # The team inline (shown once the campaign exists), left as it is.
-    team = list(campaign.team.all()) if campaign else []
-    data.update(
-        {
-            "team-TOTAL_FORMS": str(len(team)),
-            "team-INITIAL_FORMS": str(len(team)),
-            "team-MIN_NUM_FORMS": "0",
-            "team-MAX_NUM_FORMS": "1000",
-        }
-    )
-    for index, member in enumerate(team):
-        data[f"team-{index}-id"] = str(member.pk)
-        data[f"team-{index}-campaign"] = str(campaign.pk)
-        data[f"team-{index}-user"] = str(member.user_id)
-        data[f"team-{index}-role"] = member.role
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def existing_lines(campaign) -> list[dict]:
-    return [
-        {
-            "id": str(line.pk),
-            "position": str(line.position),
-            "label": line.label,
-            "target": str(line.target.amount),
-            "note": line.note,
-        }
-        for line in campaign.lines.all()
-    ]
-
-
-TWO_LINES = [
-    {"position": "0", "label": "Coats", "target": "180", "note": ""},
-    {"position": "1", "label": "Boots", "target": "95.50", "note": "size 44"},
-]
+from tests.support import (
+    ADD_URL,
+    TWO_LINES,
+    change_url,
+    existing_lines,
+    form_data,
+)
 
 
 class CampaignAdminPagesTests(ZborTestCase):
@@ -133,9 +45,16 @@ class CampaignAdminPagesTests(ZborTestCase):
     def test_the_change_page_previews_the_story_as_donors_see_it(self):
         self.campaign.story = "**Thanks** <script>alert(1)</script>"
         self.campaign.save()
-        response = self.client.get(change_url(self.campaign))
+        url = f"/admin/campaigns/campaign/{self.campaign.pk}/preview/story/"
+        page = self.client.get(change_url(self.campaign))
+        self.assertContains(page, f'src="{url}"')  # the frame
+        response = self.client.get(url)
+        # The public stylesheet, not the admin's.
+        self.assertContains(response, "/static/css/site.css")
+        self.assertNotContains(response, "admin/css")
         self.assertContains(response, "<p><strong>Thanks</strong> </p>", html=False)
         self.assertNotContains(response, "alert(1)</script>")
+        self.assertEqual(response["X-Frame-Options"], "SAMEORIGIN")
 
     def test_the_page_preview_shows_an_unpublished_campaign_to_staff_only(self):
         draft = make_campaign(slug="draft", published=False, title="Draft title")
@@ -342,7 +261,8 @@ class CampaignAdminSaveTests(TemporaryMediaMixin, ZborTestCase):
         self.assertEqual(len(stored.variants), 3)
         self.assertNotIn("holiday", stored.image.name)
         page = self.client.get(change_url(stored.campaign))
-        self.assertContains(page, f"![Boots](photo:{stored.pk})")
+        self.assertEqual(stored.number, 1)
+        self.assertContains(page, "![Boots](photo:1)")
 
     def test_a_bad_upload_is_refused_and_nothing_is_stored(self):
         svg = image_file()

@@ -16,7 +16,8 @@ from campaigns import contact
 from campaigns.models import Campaign
 from donations.pledging import Donor, pledge_cancel, pledge_create
 from tests.base import ZborTestCase
-from tests.campaigns.test_import_campaign import GOOD
+from tests.support import GOOD_IMPORT as GOOD
+from tests.support import form_data
 
 WHO = {
     "organizer_name": "Belarusian House in Warsaw",
@@ -140,7 +141,6 @@ class CampaignFieldsTests(ZborTestCase):
         }
 
     def test_the_admin_normalises_what_the_organizer_typed(self):
-        from tests.campaigns.test_admin import form_data
 
         self.client.force_login(self.superuser)
         data = form_data(lines=[{"position": "0", "label": "Coats", "target": "180"}])
@@ -164,7 +164,6 @@ class CampaignFieldsTests(ZborTestCase):
         self.assertEqual(saved.attested_on, date(2026, 11, 20))
 
     def test_the_admin_refuses_a_bad_contact_beside_its_field(self):
-        from tests.campaigns.test_admin import form_data
 
         self.client.force_login(self.superuser)
         data = form_data(lines=[{"position": "0", "label": "Coats", "target": "180"}])

@@ -11,28 +11,14 @@ from PIL import Image
 
 from campaigns import photos
 from campaigns.models import Photo
-from tests.campaigns.helpers import TemporaryMediaMixin, image_file
+from tests.campaigns.helpers import (
+    TemporaryMediaMixin,
+    image_file,
+    jpeg_with_secrets,
+)
 
 GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
-
-
-def jpeg_with_secrets() -> SimpleUploadedFile:
-    """A 1200 × 800 JPEG shot "rotated" (orientation 6), with GPS, a camera serial
-    and a comment: everything the pipeline must leave behind."""
-    image = Image.new("RGB", (1200, 800), (10, 120, 200))
-    exif = Image.Exif()
-    exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
-    exif[0x010F] = "SecretCam"
-    exif.get_ifd(EXIF_IFD)[0xA431] = "SERIAL-12345"  # body serial number
-    gps = exif.get_ifd(GPS_IFD)
-    gps[1] = "N"
-    gps[2] = (52.0, 13.0, 37.0)
-    gps[3] = "E"
-    gps[4] = (21.0, 0.0, 42.0)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", exif=exif, comment=b"flat 12, Mokotow")
-    return SimpleUploadedFile("IMG_0001 home.jpg", buffer.getvalue(), "image/jpeg")
 
 
 def png_header_only(width: int, height: int) -> SimpleUploadedFile:

@@ -4,9 +4,10 @@ from campaigns.markdown import render_story
 from campaigns.models import Photo
 
 
-def gallery_photo(pk=3) -> Photo:
+def gallery_photo(number=3, pk=40) -> Photo:
     photo = Photo(
         pk=pk,
+        number=number,
         alt_text="A small room",
         width=1600,
         height=1000,
@@ -49,6 +50,12 @@ class StoryMarkdownTests(SimpleTestCase):
         )
         self.assertIn('width="1600" height="1000" alt="Her room"', html)
         self.assertIn('loading="lazy"', html)
+
+    def test_photo_n_is_the_campaigns_nth_photo_not_its_database_id(self):
+        first = gallery_photo(number=1, pk=17)
+        html = render_story("![Her room](photo:1)", [first])
+        self.assertIn('alt="Her room"', html)
+        self.assertNotIn("<img", render_story("![x](photo:17)", [first]))
 
     def test_a_gallery_photo_can_be_named_by_its_media_url(self):
         html = render_story("![x](/media/photos/abc-480.jpg)", [gallery_photo()])

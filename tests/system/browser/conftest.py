@@ -12,17 +12,7 @@ import pytest
 from django.utils import timezone
 
 from tests.base import make_campaign
-from tests.system.browser.support import (  # noqa: F401 - also for older imports
-    PASSWORD,
-    SCREENSHOTS,
-    add_photo,
-    image_loaded,
-    log_in,
-    pledge,
-    screenshot,
-    staff_user,
-    team_group,
-)
+from tests.system.browser.support import add_photo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = shutil.which("chromium") is not None
