@@ -19,8 +19,8 @@ from campaigns.cache import cache_page_by, campaign_list_page
 from campaigns.markdown import photo_img, render_story
 from campaigns.models import Campaign, Photo
 
-# Cards per page of the list: what a phone scrolls through in a minute, and
-# a page that renders in the same few milliseconds at 20 campaigns or 2 000.
+# Cards per page of the list: what a phone scrolls through in a minute, and a
+# page whose cost does not grow with the number of campaigns.
 LIST_PAGE_SIZE = 24
 
 
