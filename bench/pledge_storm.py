@@ -22,13 +22,9 @@ it measures pledging, not the limiter.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
-import re
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,13 +35,20 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+sys.path.insert(0, str(ROOT))
+
+from bench.serve import (  # noqa: E402
+    Donor,
+    app_env,
+    free_port,
+    start_gunicorn,
+    stop,
+    wait_until_up,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/zbor_bench"
 MAX_DONORS = 2000
 TIMEOUT = 30  # seconds per request
-
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-TOKEN_INPUT = re.compile(r'name="token" value="([^"]+)"')
 
 
 def create_database_if_missing(url: str) -> None:
@@ -62,38 +65,9 @@ def create_database_if_missing(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def app_env(database_url: str, port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        DEBUG="False",
-        SECRET_KEY=os.getenv("SECRET_KEY") or "storm-" + secrets.token_urlsafe(32),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="False",
-        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
-        ZBOR_PLEDGE_RATE_PER_ADDRESS="1000000/60",
-        ZBOR_PLEDGE_RATE_PER_CAMPAIGN="1000000/60",
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-        LOG_LEVEL="ERROR",  # a refusal (409) would log a warning
-        GUNICORN_LOG_LEVEL="warning",
-        HOST="127.0.0.1",
-        PORT=str(port),
-        BIND=f"127.0.0.1:{port}",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def setup_django(env: dict[str, str]) -> None:
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -126,28 +100,13 @@ def make_campaign(*, stop_at_goal: bool):
     return campaign
 
 
-def wait_until_up(port: int, server: subprocess.Popen, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited while starting")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz in time")
-
-
 # ---------------------------------------------------------------------------
 # One donor
 # ---------------------------------------------------------------------------
 
 
 @dataclass
-class Donor:
+class StormDonor:
     n: int
     amount: Decimal
     resubmit: bool
@@ -155,72 +114,33 @@ class Donor:
     locations: list[str] = field(default_factory=list)
     error: str = ""
 
-
-def load_form(port: int, path: str) -> tuple[str, str, str]:
-    """GET the form: the CSRF cookie, the form's CSRF token and one-time token.
-
-    The CSRF cookie is Secure outside DEBUG; over loopback HTTP we carry it by
-    hand, as a browser behind the TLS proxy would.
-    """
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    conn.request("GET", path)
-    response = conn.getresponse()
-    html = response.read().decode()
-    if response.status != 200:
-        raise RuntimeError(f"form page answered {response.status}")
-    cookie = next(
-        value.split(";", 1)[0]
-        for name, value in response.getheaders()
-        if name.lower() == "set-cookie" and value.startswith("csrftoken=")
-    )
-    return cookie, CSRF_INPUT.search(html)[1], TOKEN_INPUT.search(html)[1]
+    def pledge(self, client: Donor, slug: str, token: str | None = None) -> None:
+        status, _body = client.pledge(
+            slug, self.amount, name=f"Storm donor {self.n}", token=token
+        )
+        self.statuses.append(status)
+        self.locations.append(client.location)
 
 
-def post_pledge(port: int, path: str, form: tuple[str, str, str], donor: Donor):
-    cookie, csrf, token = form
-    body = urllib.parse.urlencode(
-        {
-            "csrfmiddlewaretoken": csrf,
-            "token": token,
-            "amount": "other",
-            "other_amount": str(donor.amount),
-            "line": "",
-            "donor_name": f"Storm donor {donor.n}",
-        }
-    )
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    conn.request(
-        "POST",
-        path,
-        body=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": cookie,
-        },
-    )
-    response = conn.getresponse()
-    response.read()
-    donor.statuses.append(response.status)
-    donor.locations.append(response.getheader("Location") or "")
-
-
-def storm(port: int, path: str, donors: list[Donor]) -> float:
+def storm(base: str, slug: str, donors: list[StormDonor]) -> float:
     """Every donor loads the form, then all POST together. Returns POST seconds."""
-    forms: dict[int, tuple[str, str, str]] = {}
     ready = threading.Barrier(len(donors) + 1)
     done = threading.Barrier(len(donors) + 1)
 
-    def run(donor: Donor) -> None:
+    def run(donor: StormDonor) -> None:
+        client = Donor(base, timeout=TIMEOUT)
         try:
-            forms[donor.n] = load_form(port, path)
+            status, _html = client.form(slug)
+            if status != 200:
+                donor.error = f"form page answered {status}"
         except Exception as error:  # noqa: BLE001 - reported in the summary
             donor.error = repr(error)
         try:
             ready.wait(timeout=120)
             if not donor.error:
-                post_pledge(port, path, forms[donor.n], donor)
-                if donor.resubmit:
-                    post_pledge(port, path, forms[donor.n], donor)
+                donor.pledge(client, slug)
+                if donor.resubmit:  # a double click: the same form again
+                    donor.pledge(client, slug, token=client.last_token)
         except Exception as error:  # noqa: BLE001
             donor.error = repr(error)
         finally:
@@ -240,7 +160,7 @@ def storm(port: int, path: str, donors: list[Donor]) -> float:
 # ---------------------------------------------------------------------------
 
 
-def check(campaign, donors: list[Donor]) -> bool:
+def check(campaign, donors: list[StormDonor]) -> bool:
     from campaigns.models import Campaign
     from donations.models import Pledge, Totals
 
@@ -296,6 +216,7 @@ def main() -> None:
         raise SystemExit("The storm needs PostgreSQL (DATABASE_URL=postgres://...).")
     port = free_port()
     env = app_env(database_url, port)
+    base = f"http://127.0.0.1:{port}"
     create_database_if_missing(database_url)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
@@ -305,14 +226,13 @@ def main() -> None:
     )
     setup_django(env)
     campaign = make_campaign(stop_at_goal=not args.keep_open)
-    path = f"/c/{campaign.slug}/give/"
 
     rng = random.Random(args.seed)
     # Amounts that add up to about twice the goal: promises pass it midway,
     # which must stop nothing.
     mean = Decimal(2 * 2500) / args.donors
     donors = [
-        Donor(
+        StormDonor(
             n=n,
             amount=max(
                 Decimal("1.00"),
@@ -323,15 +243,12 @@ def main() -> None:
         for n in range(args.donors)
     ]
 
-    server = subprocess.Popen(
-        [GUNICORN, "config.wsgi"], cwd=ROOT, env=env, start_new_session=True
-    )
+    server = start_gunicorn(env, port)
     try:
-        wait_until_up(port, server, time.monotonic() + 30)
-        seconds = storm(port, path, donors)
+        wait_until_up(base, server)
+        seconds = storm(base, campaign.slug, donors)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop(server)
 
     statuses = [s for d in donors for s in d.statuses[:1]]
     accepted = statuses.count(303)

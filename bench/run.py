@@ -1,36 +1,47 @@
 """Zbor's benchmark, in one command:
 
-    .venv/bin/python bench/run.py            # about 5 minutes on 2 cores
+    .venv/bin/python bench/run.py                     # every section
+    .venv/bin/python bench/run.py --no-seed --only admin,expire
 
-It (re)creates a dedicated PostgreSQL database (zbor_bench on 127.0.0.1:5432),
-migrates it, seeds 200 campaigns and 100 000 pledges (bench/seed.py), starts
-gunicorn with the committed gunicorn.conf.py and DEBUG off over that database and
-the local Redis (under a key prefix of its own: nothing outside it is written or
-deleted), and loads it over loopback with wrk for a bounded time per endpoint: a
-minimal view (/ping), /healthz, a campaign page holding 20 000 pledges, the
-campaign list, and two kinds of pledge POST: to no line, and earmarked to a line
-of the campaign that is not done. The campaign page alternates, in rounds, with
-/ping; each round of pledges runs the pledges to no line, then the bare pledge
-transaction (lock the campaign row, insert the pledge, update the totals) driven
-through psycopg directly at the same concurrency, then the earmarked pledges.
-Then it checks that every total equals the sum of its pledges, and prints
-requests/s, p50 and p99 for each, the ratios the goals are stated in (each the
-median of its rounds' ratios) beside their goals, and the workers' peak memory.
-A goal missed is marked MISSED and makes the run exit with status 1 (unless
---no-fail); so do totals that differ, and pledges the app refused.
+It (re)creates a dedicated PostgreSQL database (--database, default zbor_bench
+on 127.0.0.1:5432), migrates it and seeds it (bench/seed.py, COPY): 2 000
+campaigns and 1 000 000 pledges, and a campaign of 1 000 000 more for the
+export. It starts gunicorn with the committed gunicorn.conf.py and DEBUG off
+over that database and the local Redis, under a key prefix of its own (nothing
+outside it is written or deleted; no FLUSHDB), on --port or a free one, and
+runs the sections asked for (--only, comma-separated; all by default):
 
+  page     the campaign page (200 000 pledges) against a minimal view (/ping),
+           in alternating rounds, with wrk; and /healthz
+  list     the campaign list with no pledges against the same list while
+           pledges arrive through the app at --churn a second; a deep page
+  pledges  pledge POSTs to no line, the bare transaction (lock the campaign
+           row, insert, update the totals) through psycopg at the same
+           concurrency, and pledges earmarked to a line, in rounds
+  admin    the admin's pledge list (plain, each filter, a search, a deep page)
+           and the record list, timed as a superuser against a second server
+           over <database>_10k, the same campaigns with 10 000 pledges
+  export   the CSV export of the million-pledge campaign through gunicorn:
+           every row there, within the worker timeout
+  expire   --expire pending pledges made due, expire_pledges timed, then every
+           campaign's stored totals compared with totals_for
+
+Then it checks that every total equals the sum of its pledges and prints the
+figures, each goal beside its figure (MISSED when not met), the workers' peak
+memory and how busy the machine was. A missed goal makes the run exit with
+status 1 (unless --no-fail); so do totals that differ, and pledges refused.
 Rate limits are raised for the run: it measures the app, not the limiter.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -38,16 +49,27 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import timedelta
 from decimal import Decimal
-from http.cookiejar import CookieJar
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.serve import (  # noqa: E402
+    CSRF_INPUT,
+    Donor,
+    app_env,
+    free_port,
+    start_gunicorn,
+    stop,
+    wait_until_up,
+)
+
 PYTHON = sys.executable
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 PAGE_SLUG = "bench-page"
 PLEDGE_SLUG = "bench-pledges"
 APP_DONOR = "Bench via app"
@@ -77,6 +99,14 @@ def recreate_database(server_url: str, name: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def database_exists(args: argparse.Namespace, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as conn:
+        query = "SELECT 1 FROM pg_database WHERE datname = %s"
+        return conn.execute(query, [name]).fetchone() is not None
+
+
 def clear_key_prefix(url: str, prefix: str) -> int:
     """Delete the cache keys under `prefix` (Django writes "<prefix>:<version>:
     <key>"), and nothing else: the Redis may be shared. Returns how many."""
@@ -97,12 +127,6 @@ def clear_key_prefix(url: str, prefix: str) -> int:
     return deleted
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def port_is_free(port: int) -> bool:
     """Nothing listens on 127.0.0.1:`port` (else the bench would load it)."""
     with socket.socket() as sock:
@@ -113,44 +137,22 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def app_env(args: argparse.Namespace, static_root: str, port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DEBUG="False",
-        SECRET_KEY="bench-" + secrets.token_urlsafe(32),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="False",
-        DATABASE_URL=f"{args.postgres}/{args.database}",
-        REDIS_URL=args.redis,
-        CACHE_KEY_PREFIX=args.key_prefix,
-        STATIC_ROOT=static_root,
-        PORT=str(port),
-        WEB_CONCURRENCY=str(args.workers),
-        ZBOR_PLEDGE_RATE_PER_ADDRESS="1000000000/60",
-        ZBOR_PLEDGE_RATE_PER_CAMPAIGN="1000000000/60",
-        LOG_LEVEL="WARNING",
-        GUNICORN_LOG_LEVEL="warning",
+def bench_env(args: argparse.Namespace, static_root: str, port: int) -> dict[str, str]:
+    return app_env(
+        f"{args.postgres}/{args.database}",
+        port,
+        redis_url=args.redis,
+        static_root=static_root,
+        extra={
+            "CACHE_KEY_PREFIX": args.key_prefix,
+            "SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
+            "LOG_LEVEL": "WARNING",
+        },
     )
-    env.pop("GUNICORN_ACCESS_LOG", None)
-    return env
 
 
 def manage(env: dict[str, str], *command: str) -> None:
     subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True)
-
-
-def wait_until_up(base: str, server: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited before answering; see its log above.")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz in time.")
 
 
 def machine_busy(seconds: float = 2.0) -> float:
@@ -313,21 +315,18 @@ end
 """
 
 
-LINE_INPUT = re.compile(r'<input\b[^>]*\bname="line"[^>]*\bvalue="(\d+)"')
-
-
 def load_form(base: str) -> tuple[str, str, list[int]]:
     """GET the pledge form: its CSRF cookie and token, and the ids of the lines
     it offers as earmarks (those not done)."""
-    jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    with opener.open(base + f"/c/{PLEDGE_SLUG}/give/", timeout=10) as response:
-        html = response.read().decode()
-    cookie = next((c.value for c in jar if c.name == "csrftoken"), None)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    if cookie is None or token is None:
+    donor = Donor(base, timeout=10)
+    status, _html = donor.form(PLEDGE_SLUG)
+    if status != 200 or "csrftoken" not in donor.cookies:
         raise SystemExit("The pledge form carried no CSRF cookie and token.")
-    return cookie, token[1], [int(pk) for pk in LINE_INPUT.findall(html)]
+    return (
+        donor.cookies["csrftoken"],
+        donor.csrf[PLEDGE_SLUG],
+        donor.lines[PLEDGE_SLUG],
+    )
 
 
 def earmark_line(base: str) -> int:
@@ -363,11 +362,11 @@ def pledge_script(base: str, directory: str, line: int | None = None) -> str:
     return str(script)
 
 
-def check_page(url: str, expect: str) -> None:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        body = response.read().decode()
-    if response.status != 200 or expect not in body:
-        raise SystemExit(f"{url} did not show {expect!r}")
+def check_page(base: str, slug: str | None, expect: str) -> None:
+    donor = Donor(base, timeout=10)
+    status, body = donor.page(slug) if slug else donor.request("GET", "/")
+    if status != 200 or expect not in body:
+        raise SystemExit(f"{slug or 'the campaign list'} did not show {expect!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -544,7 +543,22 @@ LINE_TOTALS = [
 # ---------------------------------------------------------------------------
 
 
-def main() -> None:
+SECTIONS = ("page", "pledges", "list", "admin", "export", "expire")
+
+
+def sections(value: str) -> tuple[str, ...]:
+    """--only page,pledges,...: the sections to run, in their order."""
+    wanted = {"pages" if name == "page" else name for name in value.split(",")}
+    wanted = {"page" if name == "pages" else name.strip() for name in wanted}
+    unknown = wanted - set(SECTIONS)
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(
+            f"choose from {','.join(SECTIONS)} (not {','.join(sorted(unknown))})"
+        )
+    return tuple(name for name in SECTIONS if name in wanted)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per load")
     parser.add_argument("--connections", type=int, default=32)
@@ -554,14 +568,18 @@ def main() -> None:
         "--rounds",
         type=int,
         default=3,
-        help="alternating rounds of the page and /ping, and of pledges to no "
-        "line, the bare transaction and earmarked pledges",
+        help="alternating rounds of each ratio's load and its yardstick",
     )
     parser.add_argument(
         "--port", type=int, default=0, help="gunicorn's port (default: a free one)"
     )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
-    parser.add_argument("--database", default="zbor_bench")
+    parser.add_argument(
+        "--database",
+        default="zbor_bench",
+        help="the database of the run (recreated unless --no-seed); the admin "
+        "section compares with <database>_10k",
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     parser.add_argument(
         "--key-prefix",
@@ -569,44 +587,110 @@ def main() -> None:
         help="the cache key prefix of the run (default: a new one per run); its "
         "keys are deleted before and after, and no other key is touched",
     )
-    parser.add_argument("--pledges", type=int, default=100_000)
+    parser.add_argument("--campaigns", type=int, default=2000)
+    parser.add_argument("--pledges", type=int, default=1_000_000)
     parser.add_argument(
-        "--no-seed", action="store_true", help="reuse the seeded database"
+        "--export-pledges",
+        type=int,
+        default=1_000_000,
+        help="pledges of the campaign the export section downloads (beside --pledges)",
+    )
+    parser.add_argument(
+        "--small-pledges",
+        type=int,
+        default=10_000,
+        help="pledges in the admin section's comparison database",
+    )
+    parser.add_argument(
+        "--expire", type=int, default=100_000, help="pending pledges to expire"
+    )
+    parser.add_argument(
+        "--churn",
+        type=float,
+        default=5.0,
+        help="pledges per second made while the campaign list is loaded",
+    )
+    parser.add_argument(
+        "--no-seed", action="store_true", help="reuse the seeded databases"
     )
     parser.add_argument(
         "--only",
-        choices=["pages", "pledges"],
-        help="measure only /ping and the pages, or only the pledges and the bare "
-        "transaction (for quick comparisons; the goals need both)",
+        type=sections,
+        default=SECTIONS,
+        help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})",
     )
     parser.add_argument(
         "--no-fail",
         action="store_true",
         help="exit 0 even when a goal is missed (totals that differ still fail)",
     )
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def seed(args: argparse.Namespace, env: dict[str, str], name: str, **counts) -> None:
+    print(f"== seeding {name}: {counts}")
+    recreate_database(args.postgres, name)
+    manage(env, "migrate", "--verbosity", "0")
+    options = [f"--{key.replace('_', '-')}={value}" for key, value in counts.items()]
+    subprocess.run([PYTHON, "bench/seed.py", *options], cwd=ROOT, env=env, check=True)
+
+
+BENCH_USER = "bench-admin"
+BENCH_PASSWORD = "bench-" + secrets.token_urlsafe(12)
+
+ADD_SUPERUSER = """
+from django.contrib.auth import get_user_model
+User = get_user_model()
+user = User.objects.filter(username={name!r}).first() or User(username={name!r})
+user.is_staff = user.is_superuser = True
+user.set_password({password!r})
+user.save()
+"""
+
+
+def add_superuser(env: dict[str, str]) -> None:
+    code = ADD_SUPERUSER.format(name=BENCH_USER, password=BENCH_PASSWORD)
+    manage(env, "shell", "--no-imports", "-c", code)
+
+
+def main() -> None:
+    args = parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     port = args.port or free_port()
     if not port_is_free(port):
         raise SystemExit(f"Port {port} is taken: pass another --port.")
-    clear_key_prefix(args.redis, args.key_prefix)  # checks the prefix, too
+    small = f"{args.database}_10k"
+    prefixes = [args.key_prefix, f"{args.key_prefix}-10k"]
+    for prefix in prefixes:
+        clear_key_prefix(args.redis, prefix)  # checks the prefix, too
 
     workdir = tempfile.mkdtemp(prefix="zbor-bench-")
     base = f"http://127.0.0.1:{port}"
-    env = app_env(args, str(Path(workdir) / "static"), port)
+    env = bench_env(args, str(Path(workdir) / "static"), port)
+    small_port = free_port()
+    small_env = bench_env(args, str(Path(workdir) / "static"), small_port)
+    small_env["DATABASE_URL"] = f"{args.postgres}/{small}"
+    small_env["CACHE_KEY_PREFIX"] = prefixes[1]
     if not args.no_seed:
-        print(f"== seeding {args.database}")
-        recreate_database(args.postgres, args.database)
-    manage(env, "migrate", "--verbosity", "0")
-    if not args.no_seed:
-        subprocess.run(
-            [PYTHON, "bench/seed.py", "--pledges", str(args.pledges)],
-            cwd=ROOT,
-            env=env,
-            check=True,
+        seed(
+            args,
+            env,
+            args.database,
+            campaigns=args.campaigns,
+            pledges=args.pledges,
+            export_pledges=args.export_pledges,
         )
+    if "admin" in args.only and not (args.no_seed and database_exists(args, small)):
+        seed(
+            args, small_env, small, campaigns=args.campaigns, pledges=args.small_pledges
+        )
+    manage(env, "migrate", "--verbosity", "0")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    if "admin" in args.only:
+        manage(small_env, "migrate", "--verbosity", "0")
+        add_superuser(small_env)
+    add_superuser(env)
 
     # Django in this process too: the bare transaction's INSERT is built from
     # the model, and the totals are checked through the ORM at the end.
@@ -616,57 +700,403 @@ def main() -> None:
     campaign = Campaign.objects.get(slug=PLEDGE_SLUG)
     print(
         f"== gunicorn on {base}, {args.workers} workers, DEBUG off, cache keys "
-        f"under {args.key_prefix}:"
+        f"under {args.key_prefix}:; sections: {','.join(args.only)}"
     )
-    server = subprocess.Popen(
-        [GUNICORN, "-c", "gunicorn.conf.py", "config.wsgi"], cwd=ROOT, env=env
-    )
-    results: list[Result] = []
-    ratios: dict[str, float] = {}
+    server = start_gunicorn(env, port, workers=args.workers)
+    servers = [server]
+    run = Run(args=args, base=base, workdir=workdir)
     line = None
-    busy = []
     try:
         wait_until_up(base, server)
-        busy.append(machine_busy())
+        run.busy.append(machine_busy())
         watcher = MemoryWatcher(server.pid)
         watcher.start()
-        check_page(f"{base}/c/{PAGE_SLUG}/", "Helping beneficiary 0 start")
-        check_page(f"{base}/", "Helping beneficiary 3 start")
+        check_page(base, PAGE_SLUG, "Helping beneficiary 0 start")
+        check_page(base, None, "Helping beneficiary")
         print(
             f"== wrk: {args.connections} connections, {args.threads} threads, "
             f"{args.duration} s per endpoint"
         )
-        if args.only != "pledges":
+        if "page" in args.only:
             rounds, page_ratio = page_rounds(base, args)
-            results += rounds
-            ratios[PAGE_RATIO] = page_ratio
-            for name, path in [("/healthz", "/healthz"), ("campaign list", "/")]:
-                results.append(wrk(name, base + path, args))
-                print(f"   {name}: {results[-1].requests_per_second:.0f} requests/s")
-        if args.only != "pages":
+            run.results += rounds
+            run.ratios[PAGE_RATIO] = page_ratio
+            run.results.append(wrk("/healthz", base + "/healthz", args))
+        if "list" in args.only:
+            list_section(run)
+        if "pledges" in args.only:
             line = earmark_line(base)
             rounds, pledge_ratios = pledge_rounds(
                 base, workdir, campaign.pk, line, args
             )
-            results += rounds
-            ratios.update(pledge_ratios)
+            run.results += rounds
+            run.ratios.update(pledge_ratios)
+        if "admin" in args.only:
+            small_server = start_gunicorn(small_env, small_port, workers=args.workers)
+            servers.append(small_server)
+            small_base = f"http://127.0.0.1:{small_port}"
+            wait_until_up(small_base, small_server)
+            admin_section(run, small_base, args.small_pledges)
+            stop(small_server)
+        if "export" in args.only:
+            export_section(run)
         watcher.stopped.set()
-        busy.append(machine_busy())
+        if "expire" in args.only:
+            expire_section(run)
+        run.busy.append(machine_busy())
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for one in servers:
+            stop(one)
         shutil.rmtree(workdir, ignore_errors=True)
-        clear_key_prefix(args.redis, args.key_prefix)
+        for prefix in prefixes:
+            clear_key_prefix(args.redis, prefix)
 
     made = pledges_made(campaign.pk, line)
     wrong = totals_exact()
-    missed = report(results, ratios, watcher, made, wrong, busy, args)
-    refused = sum(r.errors for r in results if r.name in PLEDGE_LOADS)
+    missed = report(run, watcher, made, wrong)
+    refused = sum(r.errors for r in run.results if r.name in PLEDGE_LOADS)
     if wrong or refused or (missed and not args.no_fail):
         raise SystemExit(1)
+
+
+@dataclass
+class Run:
+    """What the sections measured: wrk results, the ratios of the page and
+    pledge goals, the other goals, lines for the report, machine load."""
+
+    args: argparse.Namespace
+    base: str
+    workdir: str
+    results: list[Result] = dataclass_field(default_factory=list)
+    ratios: dict[str, float] = dataclass_field(default_factory=dict)
+    goals: list[Goal] = dataclass_field(default_factory=list)
+    notes: list[str] = dataclass_field(default_factory=list)
+    busy: list[float] = dataclass_field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        print(f"   {text}")
+        self.notes.append(text)
+
+
+# ---------------------------------------------------------------------------
+# The campaign list under pledge churn
+# ---------------------------------------------------------------------------
+
+LIST_GOAL = 0.5  # the list under churn / the list with no pledges
+LIST_RATIO = "campaign list under pledge churn / without"
+CHURN_DONOR = "Bench churn"
+
+
+class Churn(threading.Thread):
+    """Pledges through the app at `rate` a second, round the open campaigns
+    in `slugs`, until stopped; counts the answers."""
+
+    def __init__(self, base: str, slugs: list[str], rate: float) -> None:
+        super().__init__(daemon=True)
+        self.base, self.slugs, self.rate = base, slugs, rate
+        self.stopped = threading.Event()
+        self.statuses: list[int] = []
+
+    def run(self) -> None:
+        donor = Donor(self.base, timeout=10)
+        slugs = itertools.cycle(self.slugs)
+        began = time.monotonic()
+        while not self.stopped.is_set():
+            try:
+                status, _ = donor.pledge(next(slugs), "10", name=CHURN_DONOR)
+            except OSError:
+                status = 0
+            self.statuses.append(status)
+            due = began + len(self.statuses) / self.rate
+            self.stopped.wait(max(0.0, due - time.monotonic()))
+
+
+def churn_slugs(count: int = 50) -> list[str]:
+    """Open campaigns on the list's first pages (those with no deadline passed),
+    the bench's own two left out."""
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+
+    return list(
+        Campaign.objects.open()
+        .filter(deadline__gt=timezone.now())
+        .exclude(slug__in=[PAGE_SLUG, PLEDGE_SLUG, "bench-export"])
+        .order_by("pk")
+        .values_list("slug", flat=True)[:count]
+    )
+
+
+def list_section(run: Run) -> None:
+    """The campaign list (first page, and a deep one) with no pledges, then
+    with pledges made at --churn a second, in alternating rounds."""
+    args = run.args
+    print(
+        f"== the campaign list: {args.rounds} rounds without pledges and with "
+        f"{args.churn:g} pledges/s"
+    )
+    churns: list[Churn] = []
+
+    def churned() -> Result:
+        churn = Churn(run.base, churn_slugs(), args.churn)
+        churns.append(churn)
+        churn.start()
+        try:
+            return wrk("campaign list, churn", run.base + "/", args)
+        finally:
+            churn.stopped.set()
+            churn.join(timeout=15)
+
+    (quiet, busy), (ratio,) = alternating_rounds(
+        args, lambda: wrk("campaign list", run.base + "/", args), churned
+    )
+    run.results += [quiet, busy]
+    run.ratios[LIST_RATIO] = ratio
+    statuses = [status for churn in churns for status in churn.statuses]
+    taken = statuses.count(303)
+    run.note(
+        f"churn: {taken} pledges taken of {len(statuses)} sent "
+        f"({len(statuses) - taken} refused or failed)"
+    )
+    if taken != len(statuses):
+        run.goals.append(Goal("churn pledges taken", taken / len(statuses), 1, True))
+    run.results.append(wrk("campaign list page 40", run.base + "/?page=40", args))
+
+
+# ---------------------------------------------------------------------------
+# The admin's lists, at --small-pledges and at the full size
+# ---------------------------------------------------------------------------
+
+ADMIN_GOAL = 2.0  # the list at the full size / at --small-pledges, at most
+ADMIN_REQUESTS = 20  # timed requests per list and server (after 3 unmeasured)
+
+
+def admin_login(base: str) -> Donor:
+    donor = Donor(base, timeout=60)
+    status, html = donor.request("GET", "/admin/login/")
+    csrf = CSRF_INPUT.search(html)
+    if status != 200 or csrf is None:
+        raise SystemExit(f"The admin login page answered {status}.")
+    status, _ = donor.request(
+        "POST",
+        "/admin/login/",
+        {
+            "csrfmiddlewaretoken": csrf[1],
+            "username": BENCH_USER,
+            "password": BENCH_PASSWORD,
+            "next": "/admin/",
+        },
+    )
+    if status != 302:
+        raise SystemExit(f"The admin login answered {status}, not 302.")
+    return donor
+
+
+def admin_lists() -> dict[str, str]:
+    """The admin lists to time, by name: the pledge list, each of its filters,
+    a search and a deep page; the record (activity) list."""
+    from campaigns.models import Campaign
+    from donations.models import Pledge
+
+    page = Campaign.objects.get(slug=PAGE_SLUG).pk
+    reference = Pledge.objects.order_by("pk").values_list("reference", flat=True)[0]
+    pledges = "/admin/donations/pledge/"
+    return {
+        "admin pledge list": pledges,
+        "admin pledges, pending": pledges + "?status__exact=pending",
+        "admin pledges, gifts": pledges + "?kind__exact=gift",
+        "admin pledges, last 7 days": pledges + "?created=7",
+        "admin pledges, one campaign": pledges + f"?campaign={page}",
+        "admin pledges, campaign + received": pledges
+        + f"?campaign={page}&status__exact=received",
+        "admin pledges, reference search": pledges + f"?q={reference}",
+        "admin pledges, page 50": pledges + "?p=50",
+        "admin record list": "/admin/campaigns/activity/",
+    }
+
+
+def time_get(donor: Donor, path: str, count: int) -> float:
+    """The median milliseconds of `count` GETs of `path` (after 3 unmeasured)."""
+    times = []
+    for n in range(count + 3):
+        started = time.perf_counter()
+        status, _ = donor.request("GET", path)
+        elapsed = (time.perf_counter() - started) * 1000
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+        if n >= 3:
+            times.append(elapsed)
+    return statistics.median(times)
+
+
+def admin_section(run: Run, small_base: str, small_pledges: int) -> None:
+    """Each admin list on both servers, alternating, as a logged-in superuser
+    (who reaches every pledge: the largest list there is)."""
+    print(
+        f"== the admin lists: {small_pledges} pledges against the full database, "
+        f"median of {ADMIN_REQUESTS} requests each"
+    )
+    big, small = admin_login(run.base), admin_login(small_base)
+    lists = admin_lists()
+    from campaigns.models import Campaign
+
+    # The small database's ids differ: its own page campaign.
+    for name, path in lists.items():
+        small_path = path
+        if "campaign=" in path:
+            small_path = path.replace(
+                f"campaign={Campaign.objects.get(slug=PAGE_SLUG).pk}",
+                f"campaign={small_page_campaign(run.args)}",
+            )
+        if "?q=" in path:
+            small_path = path.split("?q=")[0] + "?q=" + small_reference(run.args)
+        ms = {"small": [], "big": []}
+        for _round in range(run.args.rounds):
+            ms["small"].append(time_get(small, small_path, ADMIN_REQUESTS))
+            ms["big"].append(time_get(big, path, ADMIN_REQUESTS))
+        small_ms = statistics.median(ms["small"])
+        big_ms = statistics.median(ms["big"])
+        ratio = big_ms / small_ms
+        run.note(
+            f"{name}: {small_ms:.1f} ms at {small_pledges}, {big_ms:.1f} ms at "
+            f"full size ({ratio:.2f}x)"
+        )
+        if name.startswith("admin pledge"):
+            run.goals.append(
+                Goal(f"{name}, full / small", ratio, ADMIN_GOAL, False, "x")
+            )
+
+
+def small_query(args: argparse.Namespace, sql: str) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{args.postgres}/{args.database}_10k") as conn:
+        return str(conn.execute(sql).fetchone()[0])
+
+
+def small_page_campaign(args: argparse.Namespace) -> str:
+    return small_query(
+        args, f"SELECT id FROM campaigns_campaign WHERE slug = '{PAGE_SLUG}'"
+    )
+
+
+def small_reference(args: argparse.Namespace) -> str:
+    return small_query(args, "SELECT reference FROM donations_pledge ORDER BY id")
+
+
+# ---------------------------------------------------------------------------
+# The export of a million-pledge campaign, through gunicorn
+# ---------------------------------------------------------------------------
+
+EXPORT_SLUG = "bench-export"
+
+
+def export_section(run: Run) -> None:
+    """Download bench-export's CSV as a superuser: every row there, in time."""
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.filter(slug=EXPORT_SLUG).first()
+    if campaign is None:
+        raise SystemExit(f"No {EXPORT_SLUG}: seed with --export-pledges.")
+    expected = campaign.pledges.count()
+    print(f"== the export of {EXPORT_SLUG}: {expected} pledges")
+    donor = admin_login(run.base)
+    host, port = run.base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=120)
+    started = time.perf_counter()
+    conn.request(
+        "GET",
+        f"/desk/c/{campaign.pk}/pledges.csv",
+        headers={"Cookie": "; ".join(f"{k}={v}" for k, v in donor.cookies.items())},
+    )
+    response = conn.getresponse()
+    lines, size, tail = 0, 0, b""
+    try:
+        while chunk := response.read(1 << 16):
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+            tail = chunk[-1:]
+    except OSError as error:
+        run.note(f"export broke off: {error!r}")
+    seconds = time.perf_counter() - started
+    conn.close()
+    rows = lines - 1  # the header
+    whole = response.status == 200 and tail == b"\n" and rows == expected
+    run.note(
+        f"export: {rows} rows of {expected} ({size / 1e6:.0f} MB) in {seconds:.1f} s, "
+        f"status {response.status}, {'whole' if whole else 'NOT WHOLE'}"
+    )
+    run.goals.append(Goal("export rows / pledges", rows / expected, 1.0, True))
+    run.goals.append(Goal("export seconds", seconds, EXPORT_SECONDS, False, "s"))
+
+
+# gunicorn's worker timeout (gunicorn.conf.py): a longer download is cut off.
+EXPORT_SECONDS = 30.0
+
+
+# ---------------------------------------------------------------------------
+# Expiring pending pledges
+# ---------------------------------------------------------------------------
+
+EXPIRE_SECONDS = 10.0
+EXPIRE_DONOR_AGE_DAYS = 3650  # the armed pledges are this old
+
+
+def arm_expiry(count: int) -> int:
+    """Make exactly `count` pending pledges due to expire and no other: every
+    campaign keeps pledges a year, the first `count` pending ones (by id,
+    spread over the campaigns) are made ten years old. Returns how many."""
+    from django.db import connection, transaction
+
+    from config.jobs import use_job_limits
+
+    use_job_limits()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE campaigns_campaign SET pledge_expiry_days = 365")
+        cursor.execute(
+            "UPDATE donations_pledge SET created_at = now() - %s * interval '1 day'"
+            " WHERE id IN (SELECT id FROM donations_pledge WHERE status = 'pending'"
+            " AND transfer_sent_at IS NULL ORDER BY id LIMIT %s)",
+            [EXPIRE_DONOR_AGE_DAYS, count],
+        )
+        return cursor.rowcount
+
+
+def expire_section(run: Run) -> None:
+    """The expire_pledges job over --expire due pledges; then every campaign's
+    stored totals against totals_for."""
+    from django.core.management import call_command
+
+    from campaigns.models import Campaign
+    from donations.models import Pledge, Totals
+
+    armed = arm_expiry(run.args.expire)
+    print(f"== expire_pledges: {armed} pending pledges due")
+    started = time.perf_counter()
+    call_command("expire_pledges", verbosity=0)
+    seconds = time.perf_counter() - started
+    left = Pledge.objects.filter(
+        status=Pledge.Status.PENDING,
+        created_at__lt=timezone_now() - timedelta(days=EXPIRE_DONOR_AGE_DAYS - 1),
+    ).count()
+    differ = [
+        campaign.slug
+        for campaign in Campaign.objects.all()
+        if Totals.stored(campaign) != Pledge.objects.totals_for(campaign)
+    ]
+    run.note(
+        f"expire: {armed - left} of {armed} expired in {seconds:.1f} s; totals equal "
+        f"totals_for: {'yes' if not differ else 'NO: ' + ', '.join(differ[:5])}"
+    )
+    run.goals.append(Goal("expire seconds", seconds, EXPIRE_SECONDS, False, "s"))
+    run.goals.append(Goal("expired / due", (armed - left) / armed, 1.0, True))
+    run.goals.append(Goal("campaigns whose totals differ", len(differ), 1, False, ""))
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
 
 
 def alternating_rounds(
@@ -802,22 +1232,29 @@ class Goal:
     def line(self) -> str:
         if self.unit == "%":
             shown, wanted = f"{self.value:.0%}", f"{self.goal:.0%}"
+        elif self.unit == "x":
+            shown, wanted = f"{self.value:.2f}x", f"{self.goal:g}x"
         else:
-            shown = f"{self.value:.1f} {self.unit}"
-            wanted = f"{self.goal:g} {self.unit}"
+            shown = f"{self.value:.1f} {self.unit}".rstrip()
+            wanted = f"{self.goal:g} {self.unit}".rstrip()
         relation = ">=" if self.at_least else "<"
         verdict = "met" if self.met else "MISSED"
         return f"{self.name}: {shown} (goal {relation} {wanted}: {verdict})"
 
 
-def goals(ratios: dict[str, float], by_name: dict[str, Result]) -> list[Goal]:
-    """The goals of what was measured."""
-    wanted = {PAGE_RATIO: PAGE_GOAL, PLEDGE_RATIO: PLEDGE_GOAL}
-    wanted[EARMARK_RATIO] = PLEDGE_GOAL
+def goals(run: Run) -> list[Goal]:
+    """The goals of what was measured, the page's and pledges' first."""
+    by_name = {r.name: r for r in run.results}
+    wanted = {
+        PAGE_RATIO: PAGE_GOAL,
+        PLEDGE_RATIO: PLEDGE_GOAL,
+        EARMARK_RATIO: PLEDGE_GOAL,
+        LIST_RATIO: LIST_GOAL,
+    }
     found = [
-        Goal(name, ratios[name], goal, at_least=True)
+        Goal(name, run.ratios[name], goal, at_least=True)
         for name, goal in wanted.items()
-        if name in ratios
+        if name in run.ratios
     ]
     if "campaign page" in by_name:
         found.insert(
@@ -830,33 +1267,34 @@ def goals(ratios: dict[str, float], by_name: dict[str, Result]) -> list[Goal]:
                 unit="ms",
             ),
         )
-    return found
+    return found + run.goals
 
 
 def report(
-    results: list[Result],
-    ratios: dict[str, float],
+    run: Run,
     watcher: MemoryWatcher,
     made: dict[str, int],
     wrong: list[str],
-    busy: list[float],
-    args: argparse.Namespace,
 ) -> list[Goal]:
     """Print the table, the goals and the checks; return the goals missed."""
-    by_name = {r.name: r for r in results}
+    args = run.args
+    by_name = {r.name: r for r in run.results}
     print()
-    print(f"{'':28} {'requests/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for r in results:
+    if run.results:
+        print(f"{'':28} {'requests/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for r in run.results:
         print(
             f"{r.name:28} {r.requests_per_second:10.0f} {r.p50_ms:8.1f} "
             f"{r.p99_ms:8.1f} {r.errors:7d}"
         )
     print()
+    for note in run.notes:
+        print(note)
     print(
         f"ratios: medians of {args.rounds} alternating rounds, {args.connections} "
         f"connections, {args.duration} s per load"
     )
-    checked = goals(ratios, by_name)
+    checked = goals(run)
     for goal in checked:
         print(f"  {goal.line()}")
     if any(name in by_name for name in PLEDGE_LOADS):
@@ -886,10 +1324,10 @@ def report(
         else f"totals exact: NO, {len(wrong)} differ: {', '.join(wrong[:10])}"
     )
     print(f"machine: {os.cpu_count()} cores, {platform_summary()}")
-    if busy:
-        shares = " and ".join(f"{share:.0%}" for share in busy)
+    if run.busy:
+        shares = " and ".join(f"{share:.0%}" for share in run.busy)
         print(f"machine busy with other work before and after the loads: {shares}")
-        if max(busy) > BUSY_WARNING:
+        if max(run.busy) > BUSY_WARNING:
             print(
                 "  WARNING: other work shared the CPUs; the ratios are not this "
                 "code's alone, run again on a quiet machine"

@@ -1,23 +1,31 @@
 """Fill an empty, migrated database with campaigns and pledges, fast.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/zbor_bench \\
-        .venv/bin/python bench/seed.py --campaigns 200 --pledges 100000
+        .venv/bin/python bench/seed.py --campaigns 2000 --pledges 1000000 \\
+        --export-pledges 1000000
 
-Pledges go in with bulk_create in one transaction; afterwards the denormalised
-totals (Campaign.collected, promised, supporters, BudgetLine.earmarked and,
-where the model has it, BudgetLine.earmarked_collected) are
-recomputed in SQL so they equal the sums of the pledges, as pledge_create keeps
-them. Two campaigns have fixed slugs for the benchmark: `bench-page` (the page
-that is loaded, holding a large share of the pledges) and `bench-pledges` (for
-the pledge POST: open, stopping at its goal like most campaigns, with lines so
-large that neither the run's promises nor its pledges reach any of them, so its
-last line stays open as an earmark and the goal stays out of reach even where
-promises count toward closing).
+Everything goes in in one transaction. On PostgreSQL the pledges stream into
+one COPY while the table's secondary indexes and its unique and foreign-key
+constraints are dropped, then rebuilt (bulk_create elsewhere); afterwards the
+denormalised totals (Campaign.collected, promised, supporters,
+BudgetLine.earmarked and, where the model has it,
+BudgetLine.earmarked_collected) are recomputed in SQL so they equal the sums
+of the pledges, as pledge_create keeps them.
+
+Two campaigns have fixed slugs for the benchmark: `bench-page` (the page that
+is loaded, holding a fifth of the pledges) and `bench-pledges` (for the pledge
+POST: open, stopping at its goal like most campaigns, with lines so large that
+neither the run's promises nor its pledges reach any of them, so its last line
+stays open as an earmark and the goal stays out of reach even where promises
+count toward closing). With --export-pledges, `bench-export` holds
+that many more, for the export.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import os
 import random
 import sys
@@ -53,6 +61,7 @@ from django.utils import timezone  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
 from campaigns.models import BudgetLine, Campaign  # noqa: E402
+from config.jobs import use_job_limits  # noqa: E402
 from donations.models import (  # noqa: E402
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
@@ -129,55 +138,113 @@ def make_campaigns(count: int, rng: random.Random) -> list[Campaign]:
     return campaigns
 
 
-def pledge_rows(campaigns: list[Campaign], count: int, rng: random.Random):
+def pledge_rows(
+    campaigns: list[Campaign],
+    count: int,
+    rng: random.Random,
+    lines_by_campaign: dict[int, list[int]],
+    references: list[str],
+):
     """Pledges as {attname: value} dicts: a fifth on the page the benchmark loads,
-    the rest spread over the other campaigns; 60 % received, 30 % pending."""
-    lines_by_campaign: dict[int, list[int]] = {}
-    for line_id, campaign_id in BudgetLine.objects.values_list("id", "campaign_id"):
-        lines_by_campaign.setdefault(campaign_id, []).append(line_id)
+    the rest spread over the other campaigns; 60 % received, 30 % pending.
+    Created over the last 30 days."""
     heavy = campaigns[0]
     others = campaigns[1:] or campaigns
-    references = unique_references(count, rng)
     now = timezone.now()
     for n in range(count):
         campaign = heavy if n % 5 == 0 else others[n % len(others)]
-        amount = Decimal(rng.choice([5, 10, 20, 25, 50, 100])) + Decimal(
-            rng.choice(["0", "0.50", "0.99"])
+        yield pledge_row(n, campaign, rng, lines_by_campaign, references[n], now)
+
+
+def pledge_row(n, campaign, rng, lines_by_campaign, reference, now) -> dict:
+    amount = Decimal(rng.choice([5, 10, 20, 25, 50, 100])) + Decimal(
+        rng.choice(["0", "0.50", "0.99"])
+    )
+    roll = rng.random()
+    status = "received" if roll < 0.6 else "pending" if roll < 0.9 else "cancelled"
+    created = now - timedelta(seconds=rng.randint(60, 30 * 86400))
+    return {
+        "campaign_id": campaign.id,
+        "line_id": rng.choice(lines_by_campaign[campaign.id])
+        if rng.random() < 0.4
+        else None,
+        "amount": amount,
+        "amount_currency": "EUR",
+        "status": status,
+        "received_amount": amount if status == "received" else None,
+        "received_amount_currency": "EUR",
+        "received_at": created if status == "received" else None,
+        "cancelled_at": created if status == "cancelled" else None,
+        "reference": reference,
+        "access_key": new_access_key(),
+        "donor_name": f"Donor {n}" if n % 3 else "",
+        "is_anonymous": n % 3 == 0,
+        "message": "Good luck!" if n % 7 == 0 else "",
+        "language": "en",
+        "created_at": created,
+    }
+
+
+def make_export_campaign() -> Campaign:
+    """`bench-export`: the campaign whose pledges the export downloads."""
+    campaign = Campaign.objects.create(
+        slug="bench-export",
+        title="Exporting every pledge",
+        beneficiary_name="Export",
+        city="Warsaw",
+        country="Poland",
+        summary="A benchmark campaign for the export.",
+        published=True,
+        stop_at_goal=False,
+        iban="PL61109010140000071219812874",
+        account_holder="Fundacja Zbor",
+    )
+    BudgetLine.objects.bulk_create(
+        BudgetLine(
+            campaign=campaign,
+            label=label,
+            target=Money(Decimal(target), "EUR"),
+            position=position,
         )
-        roll = rng.random()
-        status = "received" if roll < 0.6 else "pending" if roll < 0.9 else "cancelled"
-        created = now - timedelta(seconds=rng.randint(60, 30 * 86400))
-        yield {
-            "campaign_id": campaign.id,
-            "line_id": rng.choice(lines_by_campaign[campaign.id])
-            if rng.random() < 0.4
-            else None,
-            "amount": amount,
-            "amount_currency": "EUR",
-            "status": status,
-            "received_amount": amount if status == "received" else None,
-            "received_amount_currency": "EUR",
-            "received_at": created if status == "received" else None,
-            "cancelled_at": created if status == "cancelled" else None,
-            "reference": references[n],
-            "access_key": new_access_key(),
-            "donor_name": f"Donor {n}" if n % 3 else "",
-            "is_anonymous": n % 3 == 0,
-            "message": "Good luck!" if n % 7 == 0 else "",
-            "language": "en",
-            "created_at": created,
-        }
+        for position, (label, target) in enumerate(LINES)
+    )
+    return campaign
 
 
-def make_pledges(campaigns: list[Campaign], count: int, rng: random.Random) -> None:
-    """COPY on PostgreSQL (seconds for 100 000 rows), bulk_create elsewhere.
+def make_pledges(
+    campaigns: list[Campaign],
+    count: int,
+    rng: random.Random,
+    export: Campaign | None = None,
+    export_count: int = 0,
+) -> None:
+    """COPY on PostgreSQL (rows streamed as they are made, in little memory),
+    bulk_create elsewhere. `export`, when
+    given, receives `export_count` more pledges of its own.
 
     Columns this script does not set take their field's default, so a field added
     to Pledge later does not break the seed.
     """
     fields = [f for f in Pledge._meta.concrete_fields if not f.primary_key]
-    # A list, not a generator: no query may run on the connection during COPY.
-    rows = list(pledge_rows(campaigns, count, rng))
+    # Everything the rows need is read first: no query may run during COPY.
+    lines_by_campaign: dict[int, list[int]] = {}
+    for line_id, campaign_id in BudgetLine.objects.values_list("id", "campaign_id"):
+        lines_by_campaign.setdefault(campaign_id, []).append(line_id)
+    references = unique_references(count + export_count, rng)
+    rows = itertools.chain(
+        pledge_rows(campaigns, count, rng, lines_by_campaign, references),
+        (
+            pledge_row(
+                count + n,
+                export,
+                rng,
+                lines_by_campaign,
+                references[count + n],
+                timezone.now(),
+            )
+            for n in range(export_count if export else 0)
+        ),
+    )
     if connection.vendor != "postgresql":
         batch = []
         for row in rows:
@@ -195,14 +262,63 @@ def make_pledges(campaigns: list[Campaign], count: int, rng: random.Random) -> N
         value = field.get_default()
         return value.amount if isinstance(value, Money) else value
 
+    defaults = {f.attname: column_value(f, {}) for f in fields}
+    with without_indexes(Pledge._meta.db_table):
+        copy_rows(fields, rows, defaults)
+
+
+def copy_rows(fields, rows, defaults: dict) -> None:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names = [f.attname for f in fields]
     table = connection.ops.quote_name(Pledge._meta.db_table)
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
     ):
         for row in rows:
-            copy.write_row([column_value(f, row) for f in fields])
+            copy.write_row(
+                [row[name] if name in row else defaults[name] for name in names]
+            )
+
+
+@contextlib.contextmanager
+def without_indexes(table: str):
+    """Drop the table's secondary indexes, unique and foreign-key constraints
+    for the block, then build them again: a build sorts once, where each row
+    copied would go into a dozen indexes and be checked against its campaign
+    on its own (docs/performance.md). Inside the caller's transaction."""
+    with connection.cursor() as cursor:
+        # Checks deferred to the commit (the campaigns' lines) would block
+        # dropping a foreign key: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = %s::regclass AND contype IN ('u', 'f')",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint"
+            " WHERE conrelid = %s::regclass)",
+            [table, table],
+        )
+        indexes = cursor.fetchall()
+        quoted = connection.ops.quote_name
+        for name, _definition in constraints:
+            cursor.execute(
+                f"ALTER TABLE {quoted(table)} DROP CONSTRAINT {quoted(name)}"
+            )
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quoted(name)}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in constraints:
+            add = f"ALTER TABLE {quoted(table)} ADD CONSTRAINT {quoted(name)}"
+            cursor.execute(f"{add} {definition}")
 
 
 def recompute_totals() -> None:
@@ -277,15 +393,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--campaigns", type=int, default=200)
     parser.add_argument("--pledges", type=int, default=100_000)
+    parser.add_argument(
+        "--export-pledges",
+        type=int,
+        default=0,
+        help="pledges of one more campaign, bench-export, for the export (beside "
+        "--pledges)",
+    )
     parser.add_argument("--seed", type=int, default=6)
     args = parser.parse_args()
     if Campaign.objects.exists():
         raise SystemExit("seed.py fills an empty database; this one has campaigns.")
     rng = random.Random(args.seed)
     started = time.monotonic()
+    use_job_limits()  # the COPY of a million rows outlasts a request's limit
     with transaction.atomic():
         campaigns = make_campaigns(max(args.campaigns, 2), rng)
-        make_pledges(campaigns, args.pledges, rng)
+        export = make_export_campaign() if args.export_pledges else None
+        make_pledges(campaigns, args.pledges, rng, export, args.export_pledges)
+        if connection.vendor == "postgresql":
+            # Statistics of the new rows, or the planner takes the table for
+            # empty and scans it once per line below.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE donations_pledge")
         recompute_totals()
     if connection.vendor == "postgresql":
         # Fresh statistics, so the planner uses the indexes from the first
@@ -295,8 +425,9 @@ def main() -> None:
             cursor.execute("VACUUM ANALYZE")
     check_totals()
     print(
-        f"seeded {len(campaigns)} campaigns and {args.pledges} pledges "
-        f"in {time.monotonic() - started:.1f} s"
+        f"seeded {len(campaigns)} campaigns and {args.pledges} pledges, "
+        f"{args.export_pledges} more on bench-export, in "
+        f"{time.monotonic() - started:.1f} s"
     )
 
 

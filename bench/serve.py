@@ -209,6 +209,8 @@ class Donor:
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
             text = response.read().decode(errors="replace")
+        except http.client.HTTPException as error:  # a broken answer
+            raise ConnectionError(f"{method} {path}: {error!r}") from error
         finally:
             conn.close()
         self.status = response.status

@@ -2,9 +2,11 @@
 card. No form there changes money (that is the desk's work)."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from donations.models import Pledge
 from donations.pledging import Donor, pledge_receive
@@ -59,6 +61,31 @@ class PledgeAdminTests(TeamTestCase):
                 self.assertEqual(
                     self.made.reference in response.content.decode(), shown
                 )
+
+    def test_the_list_narrows_to_the_last_7_or_30_days(self):
+        older = pledge(self.campaign, "5")
+        Pledge.objects.filter(pk=older.pk).update(
+            created_at=timezone.now() - timedelta(days=20)
+        )
+        url = reverse(CHANGELIST)
+        for days, older_shown in [("7", False), ("30", True), ("", True)]:
+            with self.subTest(days=days):
+                response = self.client.get(url, {"created": days} if days else {})
+                self.assertContains(response, self.made.reference)
+                self.assertEqual(
+                    older.reference in response.content.decode(), older_shown
+                )
+        response = self.client.get(url)
+        self.assertContains(response, "In the last 7 days")
+        # No year and month links: they read the date of every pledge.
+        self.assertNotContains(response, "created_at__year")
+
+    def test_the_list_offers_no_counts_that_read_every_pledge(self):
+        response = self.client.get(reverse(CHANGELIST), {"status__exact": "pending"})
+        self.assertContains(response, self.made.reference)
+        self.assertNotContains(response, "Show counts")  # a count per filter choice
+        response = self.client.get(reverse(CHANGELIST), {"_facets": "True"})
+        self.assertNotContains(response, "Hide counts")
 
     def test_each_pledge_in_the_list_links_to_its_desk_card(self):
         response = self.client.get(reverse(CHANGELIST))

@@ -1,7 +1,10 @@
-"""bench/run.py reads wrk's report right, alternates its rounds and judges its
-goals as stated, finds the lines the pledge form offers as earmarks, touches
-only the Redis keys under its own prefix, and its bare transaction (the
-yardstick of the pledge goals) writes pledges the totals agree with."""
+"""bench/run.py reads wrk's report right, alternates its rounds, runs the
+sections asked for and judges its goals as stated, finds the lines the pledge
+form offers as earmarks, touches only the Redis keys under its own prefix, and
+its bare transaction (the yardstick of the pledge goals) writes pledges the
+totals agree with.
+
+Not part of the product's suite: run with `.venv/bin/python -m pytest bench/tests`."""
 
 import argparse
 import functools
@@ -15,11 +18,12 @@ from pathlib import Path
 from django.db import connection
 from django.test import SimpleTestCase, TestCase, TransactionTestCase
 
+from bench import serve
 from campaigns.models import Campaign
 from donations.models import Pledge, Totals
 from tests.base import make_campaign
 
-RUN = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+RUN = Path(__file__).resolve().parent.parent / "run.py"
 
 
 @functools.cache
@@ -106,9 +110,10 @@ class RoundsTests(SimpleTestCase):
             bench.PLEDGE_RATIO: 0.62,
             bench.EARMARK_RATIO: 0.44,
         }
-        verdicts = {
-            goal.name: goal.line() for goal in bench.goals(ratios, {page.name: page})
-        }
+        run = bench.Run(args=argparse.Namespace(), base="", workdir="")
+        run.results, run.ratios = [page], ratios
+        run.goals.append(bench.Goal("admin list, full / small", 2.4, 2.0, False, "x"))
+        verdicts = {goal.name: goal.line() for goal in bench.goals(run)}
         self.assertEqual(
             verdicts,
             {
@@ -118,15 +123,34 @@ class RoundsTests(SimpleTestCase):
                 bench.PLEDGE_RATIO: f"{bench.PLEDGE_RATIO}: 62% (goal >= 45%: met)",
                 bench.EARMARK_RATIO: f"{bench.EARMARK_RATIO}: 44% "
                 "(goal >= 45%: MISSED)",
+                "admin list, full / small": "admin list, full / small: 2.40x "
+                "(goal < 2x: MISSED)",
             },
         )
 
     def test_only_what_was_measured_is_judged(self):
         bench = load_bench()
-        goals = bench.goals({bench.PLEDGE_RATIO: 0.5, bench.EARMARK_RATIO: 0.5}, {})
+        run = bench.Run(args=argparse.Namespace(), base="", workdir="")
+        run.ratios = {bench.PLEDGE_RATIO: 0.5, bench.EARMARK_RATIO: 0.5}
         self.assertEqual(
-            [g.name for g in goals], [bench.PLEDGE_RATIO, bench.EARMARK_RATIO]
+            [g.name for g in bench.goals(run)],
+            [bench.PLEDGE_RATIO, bench.EARMARK_RATIO],
         )
+
+
+class SectionsTests(SimpleTestCase):
+    def test_every_section_runs_by_default_in_its_order(self):
+        bench = load_bench()
+        self.assertEqual(bench.parse_args([]).only, bench.SECTIONS)
+
+    def test_only_the_sections_named_run_in_the_bench_order(self):
+        bench = load_bench()
+        args = bench.parse_args(["--only", "expire,admin,pages"])
+        self.assertEqual(args.only, ("page", "admin", "expire"))
+
+    def test_an_unknown_section_stops_the_run(self):
+        with self.assertRaises(SystemExit):
+            load_bench().parse_args(["--only", "page,everything"])
 
 
 class MachineBusyTests(SimpleTestCase):
@@ -138,11 +162,10 @@ class MachineBusyTests(SimpleTestCase):
 
 class PledgeFormTests(TestCase):
     def test_the_bench_finds_every_line_the_form_offers_and_no_other(self):
-        bench = load_bench()
         campaign = make_campaign(slug="bench-form")
         html = self.client.get(f"/c/{campaign.slug}/give/").content.decode()
         self.assertEqual(
-            [int(pk) for pk in bench.LINE_INPUT.findall(html)],
+            [int(pk) for pk in serve.LINE_INPUT.findall(html)],
             list(campaign.lines.order_by("position").values_list("pk", flat=True)),
         )
 
