@@ -174,12 +174,13 @@ class ExpireInBulkTests(DonationsTestCase):
         self.assertEqual(Pledge.objects.filter(cancel_reason="expired").count(), 2500)
 
     def test_one_record_per_batch_naming_every_pledge_once(self):
-        expire_pledges()
+        # 1 000 a batch: "big" is in two batches, "middle" and "small" in one.
+        expire_pledges(batch_size=1000)
         for slug, campaign in self.campaigns.items():
             with self.subTest(slug):
                 records = self.records(A.PLEDGES_EXPIRED, campaign)
                 size = self.SIZES[slug]
-                self.assertEqual(len(records), -(-size // 1000))
+                self.assertEqual(len(records), 2 if slug == "big" else 1)
                 references = [ref for r in records for ref in r.details["references"]]
                 self.assertEqual(len(references), size)
                 self.assertEqual(
@@ -209,13 +210,40 @@ class ExpireInBulkTests(DonationsTestCase):
             self.assertEqual(fresh(campaign).version, versions[slug])
 
     def test_batch_size_sets_how_many_each_transaction_takes(self):
-        self.assertEqual(expire_pledges(batch_size=300), 2500)
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(expire_pledges(batch_size=300), 2500)
+        expiring = [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].startswith('UPDATE "donations_pledge"')
+        ]
+        # 2 500 pledges, 300 at a time, across the three campaigns.
+        self.assertEqual(len(expiring), 9)
         for slug, campaign in self.campaigns.items():
             with self.subTest(slug):
                 records = self.records(A.PLEDGES_EXPIRED, campaign)
                 sizes = [len(r.details["references"]) for r in records]
-                full, rest = divmod(self.SIZES[slug], 300)
-                self.assertEqual(sizes, [300] * full + ([rest] if rest else []))
+                self.assertTrue(all(size <= 300 for size in sizes), sizes)
+                self.assertEqual(sum(sizes), self.SIZES[slug])
+                self.assertTotalsExact(campaign)
+
+    def test_a_batch_spans_campaigns_and_moves_each_ones_totals_once(self):
+        versions = {slug: fresh(c).version for slug, c in self.campaigns.items()}
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(expire_pledges(batch_size=3000), 2500)
+        statements = [q["sql"] for q in queries.captured_queries]
+        self.assertEqual(
+            len([sql for sql in statements if sql.startswith('UPDATE "donations')]),
+            1,
+        )
+        self.assertEqual(
+            len([sql for sql in statements if "FOR NO KEY UPDATE" in sql]),
+            1 if connection.vendor == "postgresql" else 0,
+        )
+        for slug, campaign in self.campaigns.items():
+            with self.subTest(slug):
+                self.assertEqual(len(self.records(A.PLEDGES_EXPIRED, campaign)), 1)
+                self.assertEqual(fresh(campaign).version, versions[slug] + 1)
                 self.assertTotalsExact(campaign)
 
     def test_oldest_first(self):
