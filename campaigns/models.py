@@ -769,7 +769,17 @@ class Activity(models.Model):
         verbose_name = _("activity")
         verbose_name_plural = _("activity")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["campaign", "-created_at"])]
+        indexes = [
+            models.Index(fields=["campaign", "-created_at"]),
+            # The admin list's action filter, newest first.
+            models.Index(fields=["action", "-created_at"]),
+            # A pledge's history (desk card, the admin's reference search).
+            models.Index(
+                fields=["campaign", "reference"],
+                condition=~models.Q(reference=""),
+                name="activity_reference_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.reference}".strip()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from campaigns.models import Activity
 from donations.models import Pledge
 from donations.pledging import Donor, pledge_receive
 from tests.donations.base import pledge
@@ -184,3 +185,28 @@ class PledgeAdminForTheTeamTests(TeamTestCase):
         response = self.client.get(change_url(first))
         self.assertEqual(response.status_code, 302)
         self.assertIn("/admin/login/", response["Location"])
+
+
+class ActivityAdminListTests(TeamTestCase):
+    """The record's list, like the pledge list, costs the same however long
+    the record grows: a 'date created' filter, no year links, no counts."""
+
+    def test_the_record_narrows_to_recent_days_without_year_links(self):
+        self.client.force_login(self.organizer)
+        recent = pledge(self.campaign, "5")
+        pledge_receive(pledge=recent, amount=Decimal("5"), by=self.organizer)
+        old = pledge(self.campaign, "7")
+        pledge_receive(pledge=old, amount=Decimal("7"), by=self.organizer)
+        Activity.objects.filter(reference=old.reference).update(
+            created_at=timezone.now() - timedelta(days=20)
+        )
+        url = reverse("admin:campaigns_activity_changelist")
+        for days, old_shown in [("7", False), ("30", True)]:
+            with self.subTest(days=days):
+                page = self.client.get(url, {"created": days}).content.decode()
+                self.assertIn(recent.reference, page)
+                self.assertEqual(old.reference in page, old_shown)
+        page = self.client.get(url, {"_facets": "True"})
+        self.assertContains(page, "In the last 7 days")
+        self.assertNotContains(page, "created_at__year")
+        self.assertNotContains(page, "Hide counts")
