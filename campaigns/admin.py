@@ -218,20 +218,12 @@ class PhotoInline(CampaignPartInline, admin.StackedInline):
         return format_html(
             '<img src="{}" alt="{}" width="160" class="zbor-thumb"><br>'
             "<strong>{}</strong> {} <code>{}</code>",
-            thumbnail_url(photo),
+            photos.smallest_url(photo),
             photo.alt_text,
             _("Photo %(number)s.") % {"number": photo.number},
             _("In the story, write:"),
             photo.story_code,
         )
-
-
-def thumbnail_url(photo) -> str:
-    """The smallest stored width of a photo (or of a photo waiting to be saved)."""
-    variants = photo.variants
-    if variants:
-        return photos.default_storage.url(variants[0]["name"])
-    return photo.image.url
 
 
 class TeamMemberInline(CampaignPartInline, admin.TabularInline):
@@ -481,7 +473,7 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
             (
                 (
                     photo.number,
-                    thumbnail_url(photo),
+                    photos.smallest_url(photo),
                     _("Photo %(number)s: %(alt)s")
                     % {"number": photo.number, "alt": photo.alt_text},
                     photo.story_code,
@@ -525,7 +517,7 @@ class CampaignAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
             _("Show my changes"),
             format_html(
                 '<a href="{}" target="_blank">{}</a>',
-                reverse("admin:campaigns_campaign_preview", args=[campaign.pk]),
+                self.view_on_site(campaign),
                 _("Preview the whole page"),
             )
             if campaign.pk

@@ -155,6 +155,14 @@ def store(prepared: PreparedPhoto) -> tuple[str, list[dict]]:
     return variants[-1]["name"], variants
 
 
+def smallest_url(photo) -> str:
+    """The smallest stored width of a photo, an update's picture or a photo
+    waiting to be saved (anything with `variants` and `image`): for thumbnails."""
+    if photo.variants:
+        return default_storage.url(photo.variants[0]["name"])
+    return photo.image.url
+
+
 def delete_files(names: list[str]) -> None:
     for name in names:
         default_storage.delete(name)

@@ -86,7 +86,6 @@ def render_campaign_page(
     campaign: Campaign,
     *,
     preview: bool = False,
-    extra_context: dict | None = None,
 ) -> HttpResponse:
     """The campaign page, from a campaign whose lines and photos are prefetched.
 
@@ -123,7 +122,6 @@ def render_campaign_page(
     }
     for part in PAGE_PARTS:
         context.update(part(campaign))
-    context.update(extra_context or {})
     return render(request, "campaigns/campaign_detail.html", context)
 
 

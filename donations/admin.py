@@ -276,10 +276,9 @@ class UpdateAdmin(CampaignJobAdmin):
     def preview(self, update: Update) -> str:
         if not update.image:
             return "—"
-        smallest = update.variants[0]["name"] if update.variants else update.image.name
         return format_html(
             '<img src="{}" alt="{}" width="160" class="zbor-thumb">',
-            photos.default_storage.url(smallest),
+            photos.smallest_url(update),
             update.alt_text,
         )
 
