@@ -310,6 +310,19 @@ class PreviewTests(TemporaryMediaMixin, ZborTestCase):
         )
         self.assertContains(response, "<em>Hello</em>", html=False)
 
+    def test_a_preview_of_a_story_too_long_or_with_forged_photos_is_refused(self):
+        self.client.force_login(self.organizer)
+        url = self.preview_url(self.draft) + "story/"
+        for data in (
+            {"story": "x" * 100_001},
+            {"story": "Hi", "pending": ["t" * 65]},
+            {"story": "Hi", "pending": [f"token{n}" for n in range(51)]},
+        ):
+            with self.subTest(fields=sorted(data)):
+                response = self.client.post(url, data)
+                self.assertEqual(response.status_code, 400)
+        self.assertEqual(Campaign.objects.get(pk=self.draft.pk).story, self.draft.story)
+
 
 class ChangeFormTests(TemporaryMediaMixin, ZborTestCase):
     def setUp(self):

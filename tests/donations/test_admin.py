@@ -201,7 +201,13 @@ class ActivityAdminListTests(TeamTestCase):
             created_at=timezone.now() - timedelta(days=20)
         )
         url = reverse("admin:campaigns_activity_changelist")
-        for days, old_shown in [("7", False), ("30", True)]:
+        # A value the filter does not offer (typed or forged) filters nothing.
+        for days, old_shown in [
+            ("7", False),
+            ("30", True),
+            ("abc", True),
+            ("-1", True),
+        ]:
             with self.subTest(days=days):
                 page = self.client.get(url, {"created": days}).content.decode()
                 self.assertIn(recent.reference, page)
