@@ -35,8 +35,8 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, F, Lookup, Q
+from django.db.models.lookups import In
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -833,20 +833,46 @@ def expire_pledges(
     """Cancel, as "expired", pending pledges older than their campaign's expiry
     period. Idempotent. Returns how many expired.
 
-    Set-based, in batches of at most `batch_size` pledges per transaction,
-    oldest first, across as many campaigns as a batch reaches: it locks its
-    campaigns (in id order, as every writer does), moves each one's totals
-    once, writes one record per campaign and replaces their page pointers in
-    one cache call. The statements per batch do not grow with the campaigns,
-    and the locks last one short batch."""
+    Set-based, in batches of at most `batch_size` pledges per transaction. One
+    query counts the due pledges of each campaign; the campaigns are then
+    taken in id order, as many to a batch as fit (a campaign with more due
+    than a batch holds gets batches of its own), so each campaign's totals
+    move once, its pages are invalidated once and it gets one record, and no
+    batch holds its campaigns' locks (taken in id order, as every writer
+    does) for longer than one short transaction."""
     now = now or timezone.now()
     due = _past_expiry_anywhere(now)
     if due is None:
         return 0
+    counts = (
+        Pledge.objects.filter(due, status=Pledge.Status.PENDING)
+        .values_list("campaign_id")
+        .annotate(due=Count("pk"))
+        .order_by("campaign_id")
+    )
     expired = 0
-    while count := _expire_batch(due, now=now, batch_size=batch_size):
-        expired += count
+    for campaign_ids in _batches(counts, batch_size):
+        due_here = due & Q(campaign_id__in=campaign_ids)
+        while True:
+            found, count = _expire_batch(due_here, now=now, batch_size=batch_size)
+            expired += count
+            if found < batch_size or not count:
+                break
     return expired
+
+
+def _batches(counts, batch_size: int):
+    """Lists of campaign ids whose (campaign id, pledges) `counts` add up to
+    at most `batch_size` (a campaign with more alone)."""
+    batch, size = [], 0
+    for campaign_id, count in counts:
+        if batch and size + count > batch_size:
+            yield batch
+            batch, size = [], 0
+        batch.append(campaign_id)
+        size += count
+    if batch:
+        yield batch
 
 
 def _past_expiry(campaign: Campaign, now: datetime) -> Q:
@@ -871,7 +897,7 @@ def _past_expiry_anywhere(now: datetime) -> Q | None:
 
     Campaigns share a handful of expiry periods: one condition per pair in use,
     naming its campaigns by id (no join, so the batches read the (status,
-    created_at) index oldest first), and none at all when every campaign has
+    created_at) index), and none at all when every campaign has
     the same periods."""
     periods: dict[tuple[int, int], list[int]] = {}
     for pk, expiry_days, transfer_sent_days in Campaign.objects.order_by(
@@ -895,53 +921,98 @@ def _past_expiry_anywhere(now: datetime) -> Q | None:
     return Q(created_at__lt=rules.expiry_cutoff(now, shortest)) & due
 
 
-def _id_set(ids: list[int]):
-    """`ids` for a pk__in filter: on PostgreSQL one array parameter, not one
-    parameter per id (a statement with thousands of them costs more to build
-    and send than to run)."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
-    return ids
+class _AnyOf(Lookup):
+    """`_AnyOf(F("pk"), ids)`, a filter: on PostgreSQL `id = ANY(%s)` with the
+    ids as one array parameter, elsewhere `IN`. A statement with thousands of
+    parameters costs more to build and send than to run; and unlike `IN
+    (SELECT unnest(…))`, which the planner joins and, with statistics stale
+    after a bulk change, once looped over a thousand times per row (16 s for
+    a batch), this is a plain scan of the primary key."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            return In(self.lhs, self.rhs).as_sql(compiler, connection)
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*params, list(self.rhs))
 
 
 @transaction.atomic
-def _expire_batch(due: Q, *, now: datetime, batch_size: int) -> int:
-    pending = Pledge.objects.filter(due, status=Pledge.Status.PENDING)
+def _expire_batch(due: Q, *, now: datetime, batch_size: int) -> tuple[int, int]:
+    """Expire up to `batch_size` of the pledges `due` names. Returns how many
+    were found and how many of those expired (the rest were received, said
+    sent or given a longer period in between)."""
     found = list(
-        pending.order_by("created_at", "pk").values_list("campaign_id", "pk")[
-            :batch_size
-        ]
+        Pledge.objects.filter(due, status=Pledge.Status.PENDING)
+        .order_by("campaign_id", "created_at", "pk")
+        .values_list("campaign_id", "pk")[:batch_size]
     )
     if not found:
-        return 0
+        return 0, 0
     # Lock the campaigns found, then read those pledges again under the locks:
-    # a receipt or "I've sent it" that came in between has its say first. Rows
-    # as tuples: a batch may reach a thousand campaigns.
+    # a receipt, "I've sent it" or a longer expiry period that came in between
+    # has its say first. Rows as tuples: a batch may reach a thousand
+    # campaigns. The second read names the pledges by id alone and decides in
+    # Python, so it is a scan of the primary key whatever the planner's
+    # statistics say about pending pledges this old (a bulk change leaves them
+    # stale: with the conditions in SQL it scanned every due pledge again).
     locked = {
-        pk: (slug, currency, promised, supporters, version)
-        for pk, slug, currency, promised, supporters, version in (
+        row[0]: row[1:]
+        for row in (
             Campaign.objects.select_for_update(no_key=True)
             .filter(pk__in={campaign_id for campaign_id, _pk in found})
             .order_by("pk")
-            .values_list("pk", "slug", "currency", "promised", "supporters", "version")
+            .values_list(
+                "pk",
+                "slug",
+                "currency",
+                "promised",
+                "supporters",
+                "version",
+                "pledge_expiry_days",
+                "transfer_sent_days",
+            )
         )
     }
-    rows = list(
-        pending.filter(pk__in=_id_set([pk for _campaign_id, pk in found]))
-        .order_by("created_at", "pk")
-        .values_list("pk", "campaign_id", "line_id", "amount", "reference")
+    cutoffs = {
+        pk: (
+            rules.expiry_cutoff(now, expiry_days),
+            rules.expiry_cutoff(now, expiry_days, sent_days),
+        )
+        for pk, (*_totals, expiry_days, sent_days) in locked.items()
+    }
+    rows = sorted(
+        (created_at, pk, campaign_id, line_id, amount, reference)
+        for pk, campaign_id, line_id, amount, reference, status, created_at, sent in (
+            Pledge.objects.filter(_AnyOf(F("pk"), [pk for _campaign_id, pk in found]))
+            .order_by()
+            .values_list(
+                "pk",
+                "campaign_id",
+                "line_id",
+                "amount",
+                "reference",
+                "status",
+                "created_at",
+                "transfer_sent_at",
+            )
+        )
+        if status == Pledge.Status.PENDING
+        and created_at < cutoffs[campaign_id][sent is not None]
     )
     if not rows:
-        return 0
+        return len(found), 0
     promised: dict[int, Decimal] = defaultdict(Decimal)
     per_line: dict[int, Decimal] = defaultdict(Decimal)
     references: dict[int, list[str]] = defaultdict(list)
-    for _pk, campaign_id, line_id, amount, reference in rows:
+    for _created_at, _pk, campaign_id, line_id, amount, reference in rows:
         promised[campaign_id] += amount
         references[campaign_id].append(reference)
         if line_id is not None:
             per_line[line_id] += amount
-    batch = Pledge.objects.filter(pk__in=_id_set([row[0] for row in rows]))
+    batch = Pledge.objects.filter(_AnyOf(F("pk"), [row[1] for row in rows]))
     batch.update(
         status=Pledge.Status.CANCELLED,
         cancelled_at=now,
@@ -952,7 +1023,7 @@ def _expire_batch(due: Q, *, now: datetime, batch_size: int) -> int:
     Outbox.objects.queue_for(batch, Outbox.Kind.EXPIRED, now=now)
     campaigns, records = [], []
     for campaign_id, pledged in promised.items():
-        slug, currency, stored, supporters, version = locked[campaign_id]
+        slug, currency, stored, supporters, version, *_days = locked[campaign_id]
         pledged = to_cents(pledged)
         count = len(references[campaign_id])
         campaigns.append(
@@ -973,13 +1044,13 @@ def _expire_batch(due: Q, *, now: datetime, batch_size: int) -> int:
     lines = [
         (pk, earmarked - to_cents(per_line[pk]))
         for pk, earmarked in BudgetLine.objects.filter(
-            pk__in=_id_set(list(per_line))
+            _AnyOf(F("pk"), list(per_line))
         ).values_list("pk", "earmarked")
     ]
     _store_moved(campaigns, lines)
     Activity.objects.bulk_create(records)
     pages_changed(*(locked[pk][0] for pk in promised), list_too=False)
-    return len(rows)
+    return len(found), len(rows)
 
 
 def _store_moved(

@@ -246,7 +246,28 @@ class ExpireInBulkTests(DonationsTestCase):
                 self.assertEqual(fresh(campaign).version, versions[slug] + 1)
                 self.assertTotalsExact(campaign)
 
-    def test_oldest_first(self):
+    def test_each_campaign_moves_once_however_its_pledges_interleave(self):
+        # Made in turn: big, middle, small, big, … so that taking the oldest
+        # anywhere would reach every campaign in every batch.
+        base = timezone.now() - timedelta(days=20)
+        pledges = list(
+            Pledge.objects.filter(status="pending", created_at__lt=base + timedelta(1))
+        )
+        for made in pledges:
+            made.created_at = base + timedelta(seconds=3 * int(made.reference[1:]))
+        Pledge.objects.bulk_update(pledges, ["created_at"], batch_size=500)
+        versions = {slug: fresh(c).version for slug, c in self.campaigns.items()}
+        self.assertEqual(expire_pledges(batch_size=1000), 2500)
+        # "big" (1 200) needs two batches; the others one each.
+        for slug, campaign in self.campaigns.items():
+            with self.subTest(slug):
+                moves = 2 if slug == "big" else 1
+                self.assertEqual(fresh(campaign).version, versions[slug] + moves)
+                records = self.records(A.PLEDGES_EXPIRED, campaign)
+                self.assertEqual(len(records), moves)
+                self.assertTotalsExact(campaign)
+
+    def test_oldest_first_within_a_campaign(self):
         small = self.campaigns["small"]
         Pledge.objects.filter(campaign=small, reference="S0000499").update(
             created_at=timezone.now() - timedelta(days=40)

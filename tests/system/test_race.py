@@ -3,23 +3,28 @@ row lock is what keeps the totals exact and lets exactly one receipt close a
 campaign at its goal (SQLite serialises writers anyway, so skip it there)."""
 
 import threading
+import time
 import unittest
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test import TransactionTestCase
+from django.utils import timezone
 
 from campaigns.models import Activity, Campaign
 from donations.models import Pledge, Totals
 from donations.pledging import (
     CampaignNotAccepting,
     Donor,
+    expire_pledges,
     pledge_receive,
+    pledge_transfer_sent,
 )
 from tests.base import make_campaign
-from tests.support import at_once, pledge
+from tests.support import at_once, pledge, receive
 
 THREADS = 50
 VOLUNTEERS = 30
@@ -205,3 +210,83 @@ class SimultaneousReceiptsTests(TransactionTestCase):
             campaign=campaign, action=Activity.Action.CLOSED
         )
         self.assertEqual(Decimal(record.details["promised"]), campaign.promised.amount)
+
+
+def wait_for_a_lock_wait(seconds: float = 10) -> None:
+    """Until another connection to this database waits on a lock."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Inside a transaction the view is read once unless cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("nothing waited on a lock")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL row locks")
+class ExpiryMeetsTheDeskTests(TransactionTestCase):
+    def test_what_the_desk_did_while_the_job_waited_for_the_lock_has_its_say(self):
+        """The job finds five due pledges, then waits for the campaign's row
+        while a volunteer holds it: one of the five is received, another's
+        donor says the transfer was sent, and the campaign's period grows
+        past the age of two more. The job expires only the one left due."""
+        campaign = make_campaign(slug="race-expiry", pledge_expiry_days=14)
+        made = [pledge(campaign, "10") for _ in range(5)]
+        # Days old: the second is due after 30 days but not after 30 + 7.
+        for made_pledge, days in zip(made, (20, 35, 20, 20, 40), strict=True):
+            Pledge.objects.filter(pk=made_pledge.pk).update(
+                created_at=timezone.now() - timedelta(days=days)
+            )
+        holding, expired = threading.Event(), {}
+
+        def volunteer() -> None:
+            try:
+                with transaction.atomic():
+                    Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
+                    holding.set()
+                    wait_for_a_lock_wait()
+                    receive(made[0])
+                    pledge_transfer_sent(pledge=made[1])
+                    # 30 days now: the 20-day-old ones are no longer due,
+                    # the 35-day-old one has 7 more.
+                    Campaign.objects.filter(pk=campaign.pk).update(
+                        pledge_expiry_days=30
+                    )
+            finally:
+                connections.close_all()
+
+        def job() -> None:
+            try:
+                holding.wait(timeout=10)
+                expired["count"] = expire_pledges()
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=volunteer), threading.Thread(target=job)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        # Only the 40-day-old pledge is past its period.
+        self.assertEqual(expired, {"count": 1})
+        statuses = dict(Pledge.objects.values_list("pk", "status"))
+        self.assertEqual(
+            [statuses[p.pk] for p in made],
+            ["received", "pending", "pending", "pending", "cancelled"],
+        )
+        campaign = Campaign.objects.prefetch_related("lines").get(pk=campaign.pk)
+        self.assertEqual(Totals.stored(campaign), Pledge.objects.totals_for(campaign))
+        self.assertEqual(campaign.promised.amount, Decimal("30.00"))
+        (record,) = Activity.objects.filter(
+            campaign=campaign, action=Activity.Action.PLEDGES_EXPIRED
+        )
+        self.assertEqual(record.details["references"], [made[4].reference])
