@@ -896,8 +896,8 @@ def _past_expiry_anywhere(now: datetime) -> Q | None:
     """_past_expiry for every campaign at once, None without campaigns.
 
     Campaigns share a handful of expiry periods: one condition per pair in use,
-    naming its campaigns by id (no join, so the batches read the (status,
-    created_at) index), and none at all when every campaign has
+    naming its campaigns by id (no join, so the count of due pledges reads
+    the (status, created_at) index), and none at all when every campaign has
     the same periods."""
     periods: dict[tuple[int, int], list[int]] = {}
     for pk, expiry_days, transfer_sent_days in Campaign.objects.order_by(
@@ -929,7 +929,6 @@ class _AnyOf(Lookup):
     after a bulk change, once looped over a thousand times per row (16 s for
     a batch), this is a plain scan of the primary key."""
 
-    lookup_name = "any_of"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
@@ -953,8 +952,7 @@ def _expire_batch(due: Q, *, now: datetime, batch_size: int) -> tuple[int, int]:
         return 0, 0
     # Lock the campaigns found, then read those pledges again under the locks:
     # a receipt, "I've sent it" or a longer expiry period that came in between
-    # has its say first. Rows as tuples: a batch may reach a thousand
-    # campaigns. The second read names the pledges by id alone and decides in
+    # has its say first. The second read names the pledges by id alone and decides in
     # Python, so it is a scan of the primary key whatever the planner's
     # statistics say about pending pledges this old (a bulk change leaves them
     # stale: with the conditions in SQL it scanned every due pledge again).
