@@ -13,6 +13,7 @@ pipeline without a transaction.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 
@@ -78,13 +79,19 @@ class ReusingRedisCacheClient(RedisCacheClient):
         # Django's MSET + one EXPIRE per key in a MULTI/EXEC transaction; a SET
         # with its expiry per key is atomic for each key, which is all a cache
         # needs, and skips the transaction (the page pointers after every pledge).
+        self.set_many_and_publish(data, timeout)
+
+    def set_many_and_publish(self, data, timeout, channel=None, message=None):
+        """set_many, and PUBLISH `message` on `channel` in the same round trip."""
         client = self.get_client(None, write=True)
-        if timeout == 0:  # as Django's: stored already expired
-            client.delete(*data)
-            return
         pipeline = client.pipeline(transaction=False)
-        for key, value in data.items():
-            pipeline.set(key, self._serializer.dumps(value), ex=timeout)
+        if timeout == 0:  # as Django's: stored already expired
+            pipeline.delete(*data)
+        else:
+            for key, value in data.items():
+                pipeline.set(key, self._serializer.dumps(value), ex=timeout)
+        if channel is not None:
+            pipeline.publish(channel, message)
         pipeline.execute()
 
 
@@ -92,6 +99,72 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+
+def set_and_announce(cache, data: dict, timeout: int, channel: str) -> None:
+    """`cache.set_many(data, timeout)`; on Redis, also announce the keys' names
+    on `channel` (a name under the cache's KEY_PREFIX), in the same round trip,
+    to every Subscription of it.
+
+    Pass the backend itself (`caches["default"]`), as for count_hits."""
+    if not isinstance(cache, RedisCache):
+        cache.set_many(data, timeout)
+        return
+    keys = {cache.make_and_validate_key(key): value for key, value in data.items()}
+    cache._cache.set_many_and_publish(
+        keys,
+        cache.get_backend_timeout(timeout),
+        channel=cache.make_key(channel),
+        message="\n".join(data),
+    )
+
+
+class Subscription:
+    """What set_and_announce has announced on one channel since this process
+    subscribed, read without ever waiting for it.
+
+    A connection of its own, outside the pool. Its messages wait in the socket
+    until `announced()` reads them; that costs a poll of the socket when there
+    are none. Any failure raises: the caller cannot know what it missed, and
+    must drop whatever it kept on the strength of the messages (a new
+    Subscription starts from nothing). Belongs to the process that made it
+    (`pid`): a forked child must make its own.
+    """
+
+    def __init__(self, cache: RedisCache, channel: str) -> None:
+        pool = cache._cache._get_connection_pool(write=False)
+        self.pid = os.getpid()
+        self.connection = pool.connection_class(**pool.connection_kwargs)
+        self.channel = cache.make_key(channel)
+        try:
+            self.connection.connect()
+            self.connection.send_command("CLIENT", "ID")
+            self.client_id = int(self.connection.read_response())
+            self.connection.send_command("SUBSCRIBE", self.channel)
+            kind, _channel, _count = self.connection.read_response(push_request=True)
+        except BaseException:
+            self.close()
+            raise
+        if _text(kind) != "subscribe":
+            self.close()
+            raise ConnectionError(f"SUBSCRIBE answered {kind!r}")
+
+    def announced(self) -> list[str]:
+        """The keys announced since the last call, oldest first."""
+        keys = []
+        connection = self.connection
+        while connection.can_read(timeout=0):
+            reply = connection.read_response(push_request=True)
+            if isinstance(reply, list) and _text(reply[0]) == "message":
+                keys.extend(_text(reply[2]).split("\n"))
+        return keys
+
+    def close(self) -> None:
+        self.connection.disconnect()
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def count_hit(cache, key: str, timeout: int) -> int:

@@ -120,6 +120,19 @@ class TwoServersTests(TransactionTestCase):
         self.assertIn("Fully promised: €126 on its way", first)
         self.assertEqual(first, second)
 
+    def test_a_pledge_on_one_server_shows_at_once_on_every_worker_of_the_other(self):
+        # Every worker of the second server keeps its own copy of the page
+        # (many readers, two workers); the first server's pledge must drop
+        # them all before its donor is even redirected.
+        donor = Donor(self.bases[0])
+        donor.form("open")
+        for _ in range(20):
+            self.assertIn("€0 collected", self.page(self.bases[1], "open"))
+        status, _body = donor.pledge("open", "37", name="Two servers")
+        self.assertEqual(status, 303)
+        for _ in range(20):
+            self.assertIn("€37 on its way", self.page(self.bases[1], "open"))
+
     def test_the_rate_limit_counts_pledges_on_both_servers_together(self):
         statuses = self.pledge_at_once("open", "5", PER_CAMPAIGN_LIMIT + 10)
         self.assertEqual(statuses.count(303), PER_CAMPAIGN_LIMIT, statuses)
