@@ -111,6 +111,9 @@ def _new_token() -> int:
     return secrets.randbits(62)
 
 
+UNAVAILABLE = "Page cache unavailable, rendering without it"
+
+
 def _cache_call(method: str, *args):
     """A cache call that never raises: a failure is logged and returns None, and
     this worker skips the cache for a few seconds (config.cache.call_cache)."""
@@ -118,7 +121,7 @@ def _cache_call(method: str, *args):
         lambda: getattr(cache, method)(*args),
         default=None,
         logger=logger,
-        warning="Page cache unavailable, rendering without it",
+        warning=UNAVAILABLE,
     )
 
 
@@ -148,7 +151,7 @@ def _replace_pointers(keys: list[str]) -> None:
         ),
         default=None,
         logger=logger,
-        warning="Page cache unavailable, rendering without it",
+        warning=UNAVAILABLE,
     )
     # This worker's own copies go at once, whether or not Redis was reached.
     copies = _local_copies()

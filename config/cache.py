@@ -132,7 +132,8 @@ class Subscription:
     """
 
     def __init__(self, cache: RedisCache, channel: str) -> None:
-        pool = cache._cache._get_connection_pool(write=False)
+        # The primary's (the first LOCATION), where the writers publish.
+        pool = cache._cache._get_connection_pool(write=True)
         self.pid = os.getpid()
         self.connection = pool.connection_class(**pool.connection_kwargs)
         self.channel = cache.make_key(channel)

@@ -185,3 +185,4 @@ class LocalCopiesTests(ZborTestCase):
                 self.assertContains(self.client.get(self.url), "€0")
             self.assertEqual(reads.call_count, 1)  # nothing of the parent's used
             self.assertIsNot(page_cache._local_copies().subscription, parents)
+        parents.close()
