@@ -55,4 +55,7 @@ def post_fork(server, worker):
     # (none should be) must not be shared by the forked workers.
     from django.db import connections
 
+    from config import workers
+
     connections.close_all()
+    workers.started(worker)

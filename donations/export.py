@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from config import workers
 from donations.models import Pledge
 
 BOM = "\ufeff"
@@ -131,5 +132,6 @@ def pledge_rows(campaign: Campaign, *, with_emails: bool) -> Iterator[str]:
         if len(piece) == CHUNK:
             yield "".join(piece)
             piece = []
+            workers.still_working()  # however long the whole file takes
     if piece:
         yield "".join(piece)
