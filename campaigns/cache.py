@@ -319,6 +319,10 @@ class _LocalCopies:
         there is no working subscription, or no new one could be made."""
         subscription = self.subscription
         if subscription is None or subscription.pid != os.getpid():
+            if subscription is not None:
+                # A parent's, inherited through fork: this closes only this
+                # process's handle on its socket, never the parent's.
+                subscription.close()
             self._drop_all()
             self.subscription = subscription = config_cache.call_cache(
                 lambda: config_cache.Subscription(self.backend, CHANGES_CHANNEL),
