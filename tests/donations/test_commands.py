@@ -1,6 +1,8 @@
 """The periodic jobs: expire_pledges (set-based, in batches) and
 close_ended_campaigns, each idempotent."""
 
+import threading
+import unittest
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -8,12 +10,14 @@ from unittest import mock
 
 from django.core.management import call_command
 from django.db import connection
+from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from djmoney.money import Money
 
 from campaigns.models import Activity, BudgetLine, Campaign
-from donations.models import Pledge
+from donations import pledging
+from donations.models import Pledge, Totals
 from donations.pledging import campaign_close, expire_pledges
 from tests.base import make_campaign
 from tests.donations.base import (
@@ -311,3 +315,51 @@ class CloseEndedCampaignsTests(DonationsTestCase):
         self.assertEqual(run("close_ended_campaigns"), "3 campaigns closed.\n")
         self.assertEqual(run("close_ended_campaigns"), "0 campaigns closed.\n")
         self.assertEqual(Activity.objects.filter(action=A.CLOSED).count(), 3)
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "threads need PostgreSQL")
+class ExpireOnTwoConnectionsTests(TransactionTestCase):
+    """The job's default: two connections taking the batches in turn. Committed
+    data (TransactionTestCase), since each thread reads through its own
+    connection."""
+
+    SIZES = {"big": 1200, "middle": 800, "small": 500}
+
+    def setUp(self):
+        self.campaigns = {slug: make_campaign(slug=slug) for slug in self.SIZES}
+        for prefix, (slug, size) in zip("BMS", self.SIZES.items(), strict=True):
+            bulk_pending(self.campaigns[slug], size, days_ago=20, prefix=prefix)
+
+    def backends(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    def test_both_connections_work_and_every_total_stays_exact(self):
+        before = self.backends()
+        threads = set()
+        real = pledging._expire_batch
+
+        def expire_batch(*args, **kwargs):
+            threads.add(threading.get_ident())
+            return real(*args, **kwargs)
+
+        # Batches of 1 000: "big" alone (in two), "middle", then "small".
+        with mock.patch.object(pledging, "_expire_batch", expire_batch):
+            self.assertEqual(expire_pledges(batch_size=1000, workers=2), 2500)
+        self.assertEqual(len(threads), 2)
+        for slug, campaign in self.campaigns.items():
+            with self.subTest(slug):
+                after = Campaign.objects.get(pk=campaign.pk)
+                self.assertEqual(Totals.stored(after), Pledge.objects.totals_for(after))
+                self.assertEqual(after.promised.amount, 0)
+                records = Activity.objects.filter(
+                    campaign=campaign, action=Activity.Action.PLEDGES_EXPIRED
+                )
+                self.assertEqual(records.count(), 2 if slug == "big" else 1)
+        # Each thread closed its connection.
+        self.assertEqual(self.backends(), before)
+        self.assertEqual(run("expire_pledges"), "0 pledges expired.\n")
