@@ -962,7 +962,7 @@ def _past_expiry_anywhere(now: datetime) -> Q | None:
     """_past_expiry for every campaign at once, None without campaigns.
 
     Campaigns share a handful of expiry periods: one condition per pair in use,
-    naming its campaigns by id (no join, so the count of due pledges reads
+    naming its campaigns by id (no join, so the read of the due pledges uses
     the (status, created_at) index), and none at all when every campaign has
     the same periods."""
     periods: dict[tuple[int, int], list[int]] = {}

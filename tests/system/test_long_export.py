@@ -14,9 +14,7 @@ import unittest
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import User
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test import TransactionTestCase, override_settings
 
@@ -48,12 +46,9 @@ class LongExportTests(TransactionTestCase):
         # Signed in as a superuser, with the server's own SECRET_KEY.
         user = User.objects.create_superuser("root", "root@example.org", "unused")
         with override_settings(SECRET_KEY=env["SECRET_KEY"]):
-            session = SessionStore()
-            session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-            session.create()
-        self.cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+            self.client.force_login(user)
+        session_key = self.client.cookies[settings.SESSION_COOKIE_NAME].value
+        self.cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
         self.server = start_gunicorn(env, self.port, workers=1)
         self.addCleanup(stop, self.server)
         wait_until_up(f"http://127.0.0.1:{self.port}", self.server)
