@@ -124,11 +124,17 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
     )
-    # Parameters sent apart from the SQL: psycopg then prepares the statements a
-    # connection runs again and again (every pledge's), so PostgreSQL parses and
-    # plans them once per connection rather than once per request.
+    # Parameters sent apart from the SQL, and a statement a connection has run
+    # DB_PREPARE_THRESHOLD times prepared (Django's default prepares none): then
+    # PostgreSQL parses and plans every pledge's statement once per connection,
+    # not once per request. Behind a transaction-pooling PgBouncer, turn both off.
+    server_side_binding = env_bool("DB_SERVER_SIDE_BINDING", True)
     DATABASES["default"]["OPTIONS"].setdefault(
-        "server_side_binding", env_bool("DB_SERVER_SIDE_BINDING", True)
+        "server_side_binding", server_side_binding
+    )
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "prepare_threshold",
+        env_int("DB_PREPARE_THRESHOLD", 5) if server_side_binding else None,
     )
     # A request that waits on a row lock or runs a slow statement gives up
     # well before gunicorn kills its worker, and answers 503 with Retry-After
