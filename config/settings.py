@@ -127,7 +127,8 @@ else:
     # Parameters sent apart from the SQL, and a statement a connection has run
     # DB_PREPARE_THRESHOLD times prepared (Django's default prepares none): then
     # PostgreSQL parses and plans every pledge's statement once per connection,
-    # not once per request. Behind a transaction-pooling PgBouncer, turn both off.
+    # not once per request. Behind a transaction-pooling PgBouncer set
+    # DB_SERVER_SIDE_BINDING=False, which prepares nothing either.
     server_side_binding = env_bool("DB_SERVER_SIDE_BINDING", True)
     DATABASES["default"]["OPTIONS"].setdefault(
         "server_side_binding", server_side_binding

@@ -56,25 +56,31 @@ class PreparedStatementTests(TestCase):
 
 
 class PrepareSettingTests(SimpleTestCase):
+    def options(self, **env: str) -> list[str]:
+        """server_side_binding and prepare_threshold as the settings read them
+        from `env`, for a PostgreSQL database."""
+        result = run(SETTINGS_OPTIONS, DEBUG="True", DATABASE_URL=POSTGRES, **env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout.split()
+
     def test_postgresql_prepares_what_repeats_five_times_by_default(self):
-        result = run(SETTINGS_OPTIONS, DEBUG="True", DATABASE_URL=POSTGRES)
-        self.assertEqual(result.stdout.split(), ["True", "5"], result.stderr)
+        self.assertEqual(self.options(), ["True", "5"])
 
     def test_the_threshold_is_a_setting(self):
-        result = run(
-            SETTINGS_OPTIONS,
-            DEBUG="True",
-            DATABASE_URL=POSTGRES,
-            DB_PREPARE_THRESHOLD="2",
-        )
-        self.assertEqual(result.stdout.split(), ["True", "2"], result.stderr)
+        self.assertEqual(self.options(DB_PREPARE_THRESHOLD="2"), ["True", "2"])
 
     def test_without_server_side_binding_nothing_is_prepared(self):
         # What a transaction-pooling PgBouncer needs.
+        self.assertEqual(
+            self.options(DB_SERVER_SIDE_BINDING="False"), ["False", "None"]
+        )
+
+    def test_a_threshold_that_is_not_a_number_is_refused(self):
         result = run(
             SETTINGS_OPTIONS,
             DEBUG="True",
             DATABASE_URL=POSTGRES,
-            DB_SERVER_SIDE_BINDING="False",
+            DB_PREPARE_THRESHOLD="five",
         )
-        self.assertEqual(result.stdout.split(), ["False", "None"], result.stderr)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("DB_PREPARE_THRESHOLD='five'", result.stderr)
